@@ -1,0 +1,100 @@
+/**
+ * Conversations collection. A direct conversation's _id is derived from its
+ * sorted participant pair, so find-or-create is a primary-key lookup and two
+ * concurrent creators collide on _id (E11000) instead of making two rooms.
+ * Per-participant state lives in arrays aligned with `participants`, because
+ * emails contain dots and cannot be field names.
+ */
+import type { Collection } from "mongodb";
+import type { ConversationsRepo } from "../domain/ports.ts";
+import type { Conversation } from "../domain/types.ts";
+import { derivedId, isDuplicateKey, parseId } from "./ids.ts";
+import type { ConversationDoc } from "./mongo.ts";
+
+const directKey = (pair: [string, string]) => `${pair[0]}\n${pair[1]}`;
+const directId = (pair: [string, string]) => derivedId("direct", directKey(pair));
+
+export function toConversation(d: ConversationDoc): Conversation {
+  const [a, b] = d.participants;
+  return {
+    id: d._id.toHexString(),
+    participants: [a, b],
+    conversation_type: "direct",
+    created_at: d.created_at,
+    last_message: d.last_message ?? null,
+    last_message_time: d.last_message_time ?? null,
+    last_message_sender: d.last_message_sender ?? null,
+    unread_count: { [a]: d.unread?.[0] ?? 0, [b]: d.unread?.[1] ?? 0 },
+  };
+}
+
+export function createConversationsRepo(col: Collection<ConversationDoc>): ConversationsRepo {
+  const findDirect = async (pair: [string, string]) => {
+    const d = await col.findOne({ _id: directId(pair) });
+    return d ? toConversation(d) : null;
+  };
+  return {
+    findDirect,
+    async findOrCreateDirect(pair, now) {
+      const existing = await findDirect(pair);
+      if (existing) return { conversation: existing, created: false };
+      const doc: ConversationDoc = {
+        _id: directId(pair),
+        participants: pair,
+        direct_key: directKey(pair),
+        conversation_type: "direct",
+        created_at: now,
+        last_message: null,
+        last_message_time: null,
+        last_message_sender: null,
+        last_activity: now,
+        last_seq: 0,
+        unread: [0, 0],
+        last_read_at: [null, null],
+      };
+      try {
+        await col.insertOne(doc);
+        return { conversation: toConversation(doc), created: true };
+      } catch (e) {
+        if (!isDuplicateKey(e)) throw e;
+        const winner = await findDirect(pair);
+        if (!winner) throw e;
+        return { conversation: winner, created: false };
+      }
+    },
+    async findById(id) {
+      const _id = parseId(id);
+      if (!_id) return null;
+      const d = await col.findOne({ _id });
+      return d ? toConversation(d) : null;
+    },
+    async listForUser(email) {
+      const docs = await col.find({ participants: email }).sort({ last_activity: -1, _id: -1 }).toArray();
+      return docs.map(toConversation);
+    },
+    async recordMessage(id, { recipientIndex, preview, sender, at }) {
+      const _id = parseId(id);
+      if (!_id) throw new Error(`recordMessage: bad id ${id}`);
+      const d = await col.findOneAndUpdate(
+        { _id },
+        {
+          $inc: { last_seq: 1, [`unread.${recipientIndex}`]: 1 },
+          $set: { last_message: preview, last_message_time: at, last_message_sender: sender, last_activity: at },
+        },
+        { returnDocument: "after" },
+      );
+      if (!d) throw new Error(`recordMessage: conversation ${id} vanished`);
+      return { conversation: toConversation(d), seq: d.last_seq };
+    },
+    async markRead(id, participantIndex, at) {
+      const _id = parseId(id);
+      if (!_id) return null;
+      const d = await col.findOneAndUpdate(
+        { _id },
+        { $set: { [`unread.${participantIndex}`]: 0, [`last_read_at.${participantIndex}`]: at } },
+        { returnDocument: "after" },
+      );
+      return d ? toConversation(d) : null;
+    },
+  };
+}

@@ -1,0 +1,68 @@
+/**
+ * Chat messages collection. A message sent with a client_id gets an _id
+ * derived from (sender, client_id): a re-send after a reconnect collides on
+ * _id and returns the stored message instead of storing it twice.
+ */
+import { ObjectId, type Collection } from "mongodb";
+import type { MessagesRepo } from "../domain/ports.ts";
+import type { Message, MessageType } from "../domain/types.ts";
+import { derivedId, isDuplicateKey, parseId } from "./ids.ts";
+import type { MessageDoc } from "./mongo.ts";
+
+const clientMessageId = (sender: string, clientId: string) => derivedId("message", sender, clientId);
+
+export function toMessage(d: MessageDoc): Message {
+  return {
+    id: d._id.toHexString(),
+    conversation_id: d.conversation_id,
+    sender_email: d.sender_email,
+    sender_name: d.sender_name,
+    message: d.message,
+    message_type: d.message_type as MessageType,
+    timestamp: d.timestamp,
+    edited: d.edited === true,
+    edited_at: d.edited_at ?? null,
+    reply_to: d.reply_to ?? null,
+    client_id: d.client_id ?? null,
+    seq: d.seq,
+  };
+}
+
+export function createMessagesRepo(col: Collection<MessageDoc>): MessagesRepo {
+  return {
+    async insert(m) {
+      const doc: MessageDoc = {
+        _id: m.client_id ? clientMessageId(m.sender_email, m.client_id) : new ObjectId(),
+        ...m,
+        edited: false,
+        edited_at: null,
+      };
+      try {
+        await col.insertOne(doc);
+        return { message: toMessage(doc), created: true };
+      } catch (e) {
+        if (!isDuplicateKey(e) || !m.client_id) throw e;
+        const stored = await col.findOne({ _id: doc._id });
+        if (!stored) throw e;
+        return { message: toMessage(stored), created: false };
+      }
+    },
+    async findByClientId(sender, clientId) {
+      const d = await col.findOne({ _id: clientMessageId(sender, clientId) });
+      return d ? toMessage(d) : null;
+    },
+    async findById(id) {
+      const _id = parseId(id);
+      if (!_id) return null;
+      const d = await col.findOne({ _id });
+      return d ? toMessage(d) : null;
+    },
+    async pageNewestFirst(conversationId, skip, limit) {
+      const docs = await col.find({ conversation_id: conversationId }).sort({ seq: -1 }).skip(skip).limit(limit).toArray();
+      return docs.map(toMessage);
+    },
+    countInConversation(conversationId) {
+      return col.countDocuments({ conversation_id: conversationId });
+    },
+  };
+}

@@ -1,0 +1,65 @@
+/** Users collection. A user's _id is derived from the email, so lookups by email hit the primary key. */
+import type { Collection } from "mongodb";
+import type { UsersRepo } from "../domain/ports.ts";
+import type { User } from "../domain/types.ts";
+import { derivedId } from "./ids.ts";
+import type { UserDoc } from "./mongo.ts";
+
+const userId = (email: string) => derivedId("user", email);
+
+export function toUser(d: UserDoc): User {
+  return {
+    id: d._id.toHexString(),
+    email: d.email,
+    name: d.name,
+    profile_image: d.profile_image ?? null,
+    is_online: d.is_online === true,
+    last_seen: d.last_seen ?? null,
+  };
+}
+
+/** Escapes every regex metacharacter: user input is matched literally. */
+export const escapeRegex = (s: string) => s.replace(/[.*+?^${}()|[\]\\/-]/g, "\\$&");
+
+export function createUsersRepo(users: Collection<UserDoc>): UsersRepo {
+  return {
+    async upsertOnLogin({ email, name, profile_image }) {
+      const now = new Date();
+      const doc = await users.findOneAndUpdate(
+        { _id: userId(email) },
+        // A login without profile_image keeps the stored one.
+        profile_image === undefined
+          ? { $set: { name }, $setOnInsert: { email, profile_image: null, is_online: false, last_seen: null, created_at: now } }
+          : { $set: { name, profile_image }, $setOnInsert: { email, is_online: false, last_seen: null, created_at: now } },
+        { upsert: true, returnDocument: "after" },
+      );
+      if (!doc) throw new Error("user upsert returned nothing");
+      return toUser(doc);
+    },
+    async findByEmail(email) {
+      const d = await users.findOne({ _id: userId(email) });
+      return d ? toUser(d) : null;
+    },
+    async search(pattern, excludeEmail, limit) {
+      const re = { $regex: escapeRegex(pattern), $options: "i" };
+      const docs = await users
+        .find({ $or: [{ name: re }, { email: re }], email: { $ne: excludeEmail } })
+        .sort({ name: 1, email: 1 })
+        .limit(limit)
+        .toArray();
+      return docs.map(toUser);
+    },
+    async setPresence(email, online, at) {
+      await users.updateOne({ _id: userId(email) }, { $set: { is_online: online, last_seen: at } });
+    },
+    async findPresence(emails) {
+      if (emails.length === 0) return [];
+      const docs = await users.find({ _id: { $in: emails.map(userId) } }).toArray();
+      return docs.map(toUser);
+    },
+    async resetAllOffline(at) {
+      const r = await users.updateMany({ is_online: true }, { $set: { is_online: false, last_seen: at } });
+      return r.modifiedCount;
+    },
+  };
+}

@@ -1,0 +1,45 @@
+/**
+ * Builds the domain services from repositories. The publisher is resolved
+ * lazily (a getter) because the realtime gateway that implements it is built
+ * after the services it calls.
+ */
+import { ConversationsService } from "./conversations.service.ts";
+import { MessagesService } from "./messages.service.ts";
+import { noopPublisher, type ChatPublisher, type ConversationsRepo, type MessagesRepo, type UsersRepo } from "./ports.ts";
+import { PresenceService } from "./presence.service.ts";
+import { TypingService } from "./typing.service.ts";
+import { UsersService } from "./users.service.ts";
+
+export interface ChatServices {
+  users: UsersService;
+  conversations: ConversationsService;
+  messages: MessagesService;
+  presence: PresenceService;
+  typing: TypingService;
+  setPublisher(p: ChatPublisher): void;
+}
+
+export interface ChatServiceOptions {
+  searchLimit: number;
+  typingTtlMs: number;
+}
+
+export function createChatServices(
+  repos: { users: UsersRepo; conversations: ConversationsRepo; messages: MessagesRepo },
+  opts: ChatServiceOptions,
+): ChatServices {
+  let publisher: ChatPublisher = noopPublisher;
+  const pub = () => publisher;
+  const users = new UsersService(repos.users, { searchLimit: opts.searchLimit });
+  const conversations = new ConversationsService(repos.conversations, repos.messages, users, pub);
+  return {
+    users,
+    conversations,
+    messages: new MessagesService(repos.conversations, repos.messages, users, conversations, pub),
+    presence: new PresenceService(repos.users, conversations, pub),
+    typing: new TypingService(conversations, pub, opts.typingTtlMs),
+    setPublisher(p) {
+      publisher = p;
+    },
+  };
+}

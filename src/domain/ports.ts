@@ -1,0 +1,68 @@
+/**
+ * What the domain needs from the outside world, as interfaces. src/db
+ * implements the repositories; the realtime gateway implements the publisher.
+ */
+import type { Conversation, Message, MessageType, User } from "./types.ts";
+
+export interface UsersRepo {
+  upsertOnLogin(input: { email: string; name: string; profile_image?: string | null }): Promise<User>;
+  findByEmail(email: string): Promise<User | null>;
+  search(pattern: string, excludeEmail: string, limit: number): Promise<User[]>;
+  setPresence(email: string, online: boolean, at: Date): Promise<void>;
+  findPresence(emails: string[]): Promise<User[]>;
+  /** After a crash no socket survives: clear every stale online flag at start. */
+  resetAllOffline(at: Date): Promise<number>;
+}
+
+export interface ConversationsRepo {
+  /** Finds the direct conversation of a sorted pair, creating it if absent (idempotent, race-safe). */
+  findOrCreateDirect(pair: [string, string], now: Date): Promise<{ conversation: Conversation; created: boolean }>;
+  findDirect(pair: [string, string]): Promise<Conversation | null>;
+  findById(id: string): Promise<Conversation | null>;
+  listForUser(email: string): Promise<Conversation[]>;
+  /** Atomically: next seq, last_message fields, recipient's unread +1. Returns the updated conversation and the seq. */
+  recordMessage(
+    id: string,
+    input: { recipientIndex: 0 | 1; preview: string; sender: string; at: Date },
+  ): Promise<{ conversation: Conversation; seq: number }>;
+  /** Sets one participant's unread count to zero. */
+  markRead(id: string, participantIndex: 0 | 1, at: Date): Promise<Conversation | null>;
+}
+
+export interface NewMessage {
+  conversation_id: string;
+  sender_email: string;
+  sender_name: string;
+  message: string;
+  message_type: MessageType;
+  timestamp: Date;
+  reply_to: string | null;
+  client_id: string | null;
+  seq: number;
+}
+
+export interface MessagesRepo {
+  /** Inserts; if the (sender, client_id) pair exists already, returns the stored one with created=false. */
+  insert(m: NewMessage): Promise<{ message: Message; created: boolean }>;
+  findByClientId(sender: string, clientId: string): Promise<Message | null>;
+  findById(id: string): Promise<Message | null>;
+  /** Newest first by seq, after skipping `skip` newest. */
+  pageNewestFirst(conversationId: string, skip: number, limit: number): Promise<Message[]>;
+  countInConversation(conversationId: string): Promise<number>;
+}
+
+/** Real-time side effects of domain operations; called only after data is persisted. */
+export interface ChatPublisher {
+  messageCreated(message: Message, conversation: Conversation): void;
+  conversationRead(conversation: Conversation, readerEmail: string, readAt: Date): void;
+  typingChanged(conversationId: string, userEmail: string, to: string, typing: boolean): void;
+  /** `audience`: the users who share a conversation with `email`. */
+  presenceChanged(email: string, online: boolean, lastSeen: Date | null, audience: string[]): void;
+}
+
+export const noopPublisher: ChatPublisher = {
+  messageCreated() {},
+  conversationRead() {},
+  typingChanged() {},
+  presenceChanged() {},
+};

@@ -1,0 +1,57 @@
+/**
+ * Input rules shared by REST and socket handlers: one definition, so the two
+ * entry points can never disagree on what is valid.
+ */
+import { z } from "zod";
+
+/** Lower-cased, trimmed email; the identity of a user everywhere. */
+export const EmailSchema = z
+  .string()
+  .trim()
+  .toLowerCase()
+  .max(254)
+  .pipe(z.email({ message: "must be a valid email address" }));
+
+export const ObjectIdSchema = z.string().regex(/^[0-9a-fA-F]{24}$/, "must be a 24-character hex id").toLowerCase();
+
+export const MESSAGE_TYPES = ["text", "image", "file", "audio", "video", "system"] as const;
+
+export const LoginSchema = z.object({
+  email: EmailSchema,
+  name: z.string().trim().min(1).max(100),
+  profile_image: z.url().max(2048).nullable().optional(),
+});
+
+export const StartConversationSchema = z.object({ to_email: EmailSchema });
+
+/** The message length cap is configuration, so the schema is built from it. */
+export const sendMessageSchema = (maxLength: number) =>
+  z.object({
+    to_email: EmailSchema,
+    message: z
+      .string()
+      .max(maxLength, { message: `message is longer than ${maxLength} characters` })
+      .refine((s) => s.trim().length > 0, { message: "message must not be empty" }),
+    message_type: z.enum(MESSAGE_TYPES).default("text"),
+    reply_to: ObjectIdSchema.nullable().optional().transform((v) => v ?? null),
+    client_id: z
+      .string()
+      .regex(/^[A-Za-z0-9_.:-]{1,64}$/, "1-64 characters of A-Z a-z 0-9 _ . : -")
+      .nullable()
+      .optional()
+      .transform((v) => v ?? null),
+  });
+
+export type LoginInput = z.infer<typeof LoginSchema>;
+export type SendMessageInput = z.infer<ReturnType<typeof sendMessageSchema>>;
+
+export const ConversationRefSchema = z.object({ conversation_id: ObjectIdSchema });
+
+export const SearchQuerySchema = z.object({
+  query: z.string().trim().min(1).max(100),
+});
+
+/** Turns zod issues into `[{path, message}]` for error details. */
+export function issuesOf(err: z.ZodError): { path: string; message: string }[] {
+  return err.issues.map((i) => ({ path: i.path.join("."), message: i.message }));
+}

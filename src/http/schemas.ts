@@ -1,0 +1,87 @@
+/** Response and shared schemas for the OpenAPI document. */
+import { z } from "@hono/zod-openapi";
+import { MESSAGE_TYPES } from "../domain/schemas.ts";
+
+const DateTime = z.string().openapi({ format: "date-time", example: "2026-01-01T12:00:00.000Z" });
+
+export const ErrorSchema = z
+  .object({
+    error: z.object({
+      code: z.string().openapi({ example: "CONVERSATION_NOT_FOUND" }),
+      message: z.string().openapi({ example: "conversation not found" }),
+      details: z.unknown().optional(),
+    }),
+  })
+  .openapi("Error");
+
+export const UserSchema = z
+  .object({
+    id: z.string(),
+    email: z.string().openapi({ example: "ada@example.com" }),
+    name: z.string().openapi({ example: "Ada Lovelace" }),
+    profile_image: z.string().nullable(),
+    is_online: z.boolean(),
+    last_seen: DateTime.nullable(),
+  })
+  .openapi("User");
+
+export const LoginResponseSchema = z
+  .object({ access_token: z.string(), token_type: z.literal("bearer"), expires_at: DateTime, user: UserSchema })
+  .openapi("LoginResponse");
+
+export const ConversationSchema = z
+  .object({
+    id: z.string(),
+    participants: z.array(z.string()).length(2),
+    conversation_type: z.literal("direct"),
+    created_at: DateTime,
+    last_message: z.string().nullable().openapi({ description: "First 200 characters of the last message" }),
+    last_message_time: DateTime.nullable(),
+    last_message_sender: z.string().nullable(),
+    unread_count: z.record(z.string(), z.number().int()).openapi({ example: { "ada@example.com": 0, "bob@example.com": 3 } }),
+  })
+  .openapi("Conversation");
+
+export const MessageSchema = z
+  .object({
+    id: z.string(),
+    conversation_id: z.string(),
+    sender_email: z.string(),
+    sender_name: z.string(),
+    message: z.string(),
+    message_type: z.enum(MESSAGE_TYPES),
+    timestamp: DateTime,
+    edited: z.boolean(),
+    edited_at: DateTime.nullable(),
+    reply_to: z.string().nullable(),
+    client_id: z.string().nullable(),
+    seq: z.number().int().openapi({ description: "Position in the conversation, strictly increasing" }),
+  })
+  .openapi("Message");
+
+export const SendMessageResponseSchema = z
+  .object({ message: MessageSchema, duplicate: z.boolean().openapi({ description: "true when client_id matched a stored message" }) })
+  .openapi("SendMessageResponse");
+
+export const MarkReadResponseSchema = z
+  .object({ conversation_id: z.string(), unread_count: z.number().int(), read_at: DateTime })
+  .openapi("MarkReadResponse");
+
+export const ConversationIdParam = z.object({
+  conversation_id: z
+    .string()
+    .openapi({ param: { name: "conversation_id", in: "path" }, example: "65f1c0ffee0123456789abcd" }),
+});
+
+const json = (schema: z.ZodType, description: string) => ({ content: { "application/json": { schema } }, description });
+
+export const errorResponses = {
+  400: json(ErrorSchema, "Malformed request (e.g. invalid JSON)"),
+  401: json(ErrorSchema, "Missing, invalid or expired token"),
+  422: json(ErrorSchema, "Request failed validation"),
+  413: json(ErrorSchema, "Request body too large"),
+  500: json(ErrorSchema, "Unexpected server error"),
+} as const;
+
+export const notFound = { 404: json(ErrorSchema, "Not found (or not yours)") } as const;
+export const okJson = json;
