@@ -35,7 +35,8 @@ export const EnvSchema = z.object({
   MESSAGES_PAGE_MAX: intFrom(100, 1, 1000),
   PING_INTERVAL_MS: intFrom(25_000, 50, 600_000),
   PING_TIMEOUT_MS: intFrom(20_000, 50, 600_000),
-  MAX_HTTP_BUFFER_SIZE: intFrom(1_000_000, 1024, 100_000_000),
+  // Above 1 MB so an oversized chat message is refused by validation with an error, not by dropping the connection.
+  MAX_HTTP_BUFFER_SIZE: intFrom(2_000_000, 1024, 100_000_000),
   TYPING_TTL_MS: intFrom(5_000, 100, 600_000),
   RATE_SEND_PER_10S: intFrom(50, 1, 100_000),
   RATE_TYPING_PER_10S: intFrom(30, 1, 100_000),

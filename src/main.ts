@@ -1,0 +1,66 @@
+/**
+ * Entry point: reads config, starts the embedded database when MONGODB_URL is
+ * unset, starts the server, and shuts everything down on SIGINT/SIGTERM.
+ * The only place that exits the process.
+ */
+import { dirname, resolve } from "node:path";
+import { ConfigError, loadConfig, type Config } from "./config.ts";
+import { startEmbeddedDb, type EmbeddedDb } from "./embedded-db/embedded-db.ts";
+import { createLogger } from "./logger.ts";
+import { startServer, type RunningServer } from "./server.ts";
+
+const projectRoot = resolve(dirname(import.meta.path), "..");
+
+let cfg: Config;
+try {
+  cfg = loadConfig(process.env);
+} catch (e) {
+  if (e instanceof ConfigError) {
+    process.stderr.write(`${e.message}\n`);
+    process.exit(1);
+  }
+  throw e;
+}
+const log = createLogger(cfg.LOG_LEVEL);
+if (cfg.jwtSecretGenerated) {
+  log.warn("JWT_SECRET_KEY is not set: using a random secret for this run (tokens die with the process); set it in production");
+}
+
+let embedded: EmbeddedDb | undefined;
+let server: RunningServer | undefined;
+
+async function shutdown(code: number): Promise<never> {
+  try {
+    await server?.stop();
+  } catch (err) {
+    log.error("error while stopping the server", { err });
+  }
+  await embedded?.stop().catch(() => {});
+  process.exit(code);
+}
+
+process.on("SIGINT", () => void shutdown(0));
+process.on("SIGTERM", () => void shutdown(0));
+process.on("uncaughtException", (err) => {
+  log.error("uncaught exception", { err });
+  void shutdown(1);
+});
+process.on("unhandledRejection", (err) => log.error("unhandled rejection", { err: err instanceof Error ? err : String(err) }));
+
+try {
+  let mongoUrl = cfg.MONGODB_URL;
+  if (!mongoUrl) {
+    embedded = await startEmbeddedDb({
+      dataDir: cfg.DATA_DIR,
+      projectRoot,
+      progress: (line) => log.info(line),
+    });
+    mongoUrl = embedded.url;
+    log.info("embedded database ready", { kind: embedded.kind, url: embedded.url });
+  }
+  server = await startServer(cfg, mongoUrl, log);
+  log.info("chat backend listening", { url: server.url, docs: `${server.url}/docs` });
+} catch (err) {
+  log.error("failed to start", { err });
+  await shutdown(1);
+}

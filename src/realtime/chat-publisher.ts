@@ -1,0 +1,45 @@
+/**
+ * The domain's ChatPublisher on top of the Socket.IO layer. Every user has a
+ * room `user:<email>` joined by all their sockets, so "every socket of both
+ * participants exactly once" is one emit to two disjoint rooms, and each
+ * frame is encoded once and published to the room's Bun topic.
+ */
+import type { ChatPublisher } from "../domain/ports.ts";
+import { messageView } from "../domain/views.ts";
+import type { SocketIOServer } from "./socketio/server.ts";
+
+export const userRoom = (email: string) => `user:${email}`;
+export const conversationRoom = (id: string) => `conversation:${id}`;
+
+export function createChatPublisher(io: SocketIOServer): ChatPublisher {
+  return {
+    messageCreated(message, conversation) {
+      const view = messageView(message);
+      const [a, b] = conversation.participants;
+      const recipient = message.sender_email === a ? b : a;
+      io.to([userRoom(a), userRoom(b)]).emit("new_message", view);
+      io.to(userRoom(recipient)).emit("message_notification", {
+        conversation_id: message.conversation_id,
+        sender_email: message.sender_email,
+        sender_name: message.sender_name,
+        message: view,
+        unread_count: conversation.unread_count[recipient] ?? 0,
+      });
+    },
+    conversationRead(conversation, readerEmail, readAt) {
+      const other = conversation.participants[0] === readerEmail ? conversation.participants[1] : conversation.participants[0];
+      const read_at = readAt.toISOString();
+      io.to(userRoom(readerEmail)).emit("marked_as_read", { conversation_id: conversation.id, unread_count: 0, read_at });
+      io.to(userRoom(other)).emit("messages_read", { conversation_id: conversation.id, reader_email: readerEmail, read_at });
+    },
+    typingChanged(conversationId, userEmail, to, typing) {
+      io.to(userRoom(to)).emit("user_typing", { user_email: userEmail, conversation_id: conversationId, typing });
+    },
+    presenceChanged(email, online, lastSeen, audience) {
+      if (audience.length === 0) return;
+      const rooms = audience.map(userRoom);
+      if (online) io.to(rooms).emit("user_online", { email });
+      else io.to(rooms).emit("user_offline", { email, last_seen: lastSeen?.toISOString() ?? null });
+    },
+  };
+}

@@ -1,0 +1,71 @@
+import { afterAll, beforeAll, expect, test } from "bun:test";
+import { validate } from "@readme/openapi-parser";
+import { api } from "../helpers/api.ts";
+import { startTestServer, type TestServer } from "../helpers/server.ts";
+
+let s: TestServer;
+beforeAll(async () => {
+  s = await startTestServer("system");
+});
+afterAll(() => s.stopAndDrop());
+
+test("GET / describes the service", async () => {
+  const r = await api(s, "GET", "/");
+  expect(r.status).toBe(200);
+  expect(r.body).toMatchObject({ name: "chat-backend", docs: "/docs", openapi: "/openapi.json" });
+});
+
+test("GET /health reports the database up", async () => {
+  const r = await api(s, "GET", "/health");
+  expect(r.status).toBe(200);
+  expect(r.body).toMatchObject({ status: "ok", database: "up" });
+});
+
+test("unknown routes get a JSON 404", async () => {
+  const r = await api(s, "GET", "/api/nope");
+  expect(r.status).toBe(404);
+  expect(r.body.error.code).toBe("NOT_FOUND");
+});
+
+test("/openapi.json is a valid OpenAPI 3.1 document listing every endpoint, the bearer scheme and error responses", async () => {
+  const r = await api(s, "GET", "/openapi.json");
+  expect(r.status).toBe(200);
+  const result = await validate(structuredClone(r.body));
+  expect(result.errors ?? []).toEqual([]);
+  expect(result.valid).toBe(true);
+  const paths = Object.keys(r.body.paths);
+  for (const p of [
+    "/api/auth/login",
+    "/api/users/me",
+    "/api/users/search",
+    "/api/conversations",
+    "/api/conversations/start",
+    "/api/conversations/{conversation_id}/messages",
+    "/api/conversations/{conversation_id}/mark-read",
+    "/api/messages/send",
+    "/health",
+    "/",
+  ]) {
+    expect(paths).toContain(p);
+  }
+  expect(r.body.components.securitySchemes.bearerAuth).toMatchObject({ type: "http", scheme: "bearer" });
+  expect(Object.keys(r.body.paths["/api/messages/send"].post.responses)).toEqual(expect.arrayContaining(["201", "401", "404", "422"]));
+  expect(r.body.components.schemas.Error).toBeDefined();
+});
+
+test("/docs serves the interactive UI", async () => {
+  const res = await s.app.request("/docs");
+  expect(res.status).toBe(200);
+  expect(await res.text()).toContain("swagger");
+});
+
+test("CORS: allowed origin gets the headers, preflight answers", async () => {
+  const res = await s.app.request("/api/conversations", {
+    method: "OPTIONS",
+    headers: { origin: "http://localhost:3000", "access-control-request-method": "GET", "access-control-request-headers": "authorization" },
+  });
+  expect(res.status).toBe(204);
+  expect(res.headers.get("access-control-allow-origin")).toBe("http://localhost:3000");
+  const other = await s.app.request("/", { headers: { origin: "https://evil.example" } });
+  expect(other.headers.get("access-control-allow-origin")).toBeNull();
+});
