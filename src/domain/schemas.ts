@@ -19,7 +19,7 @@ export const MESSAGE_TYPES = ["text", "image", "file", "audio", "video", "system
 export const LoginSchema = z.object({
   email: EmailSchema,
   name: z.string().trim().min(1).max(100),
-  profile_image: z.url().max(2048).nullable().optional(),
+  profile_image: z.url({ protocol: /^https?$/, message: "must be an http(s) URL" }).max(2048).nullable().optional(),
 });
 
 export const StartConversationSchema = z.object({ to_email: EmailSchema });

@@ -47,7 +47,7 @@ export async function startEmbeddedDb(opts: EmbeddedDbOptions): Promise<Embedded
     const bin = await ensureFerretDbBinary(opts.projectRoot, progress);
     const dir = join(dataDir, "ferretdb");
     mkdirSync(dir, { recursive: true });
-    cmd = [bin, "--listen-addr", `${HOST}:${port}`, "--sqlite-url", `file:${dir}/`];
+    cmd = [bin, "--listen-addr", `${HOST}:${port}`, "--sqlite-url", `file:${dir}/`, "--log-level", "error"];
   }
 
   progress(`starting embedded ${kind} on ${HOST}:${port} (data in ${dataDir})`);

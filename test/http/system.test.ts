@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, expect, test } from "bun:test";
 import { validate } from "@readme/openapi-parser";
-import { api } from "../helpers/api.ts";
+import { api, login } from "../helpers/api.ts";
 import { startTestServer, type TestServer } from "../helpers/server.ts";
 
 let s: TestServer;
@@ -21,10 +21,15 @@ test("GET /health reports the database up", async () => {
   expect(r.body).toMatchObject({ status: "ok", database: "up" });
 });
 
-test("unknown routes get a JSON 404", async () => {
-  const r = await api(s, "GET", "/api/nope");
+test("unknown routes get a JSON 404 (under /api, after authentication)", async () => {
+  const r = await api(s, "GET", "/nope");
   expect(r.status).toBe(404);
   expect(r.body.error.code).toBe("NOT_FOUND");
+  expect((await api(s, "GET", "/api/nope")).status).toBe(401);
+  const { token } = await login(s, "someone@example.com");
+  const authed = await api(s, "GET", "/api/nope", { token });
+  expect(authed.status).toBe(404);
+  expect(authed.body.error.code).toBe("NOT_FOUND");
 });
 
 test("/openapi.json is a valid OpenAPI 3.1 document listing every endpoint, the bearer scheme and error responses", async () => {
