@@ -56,6 +56,7 @@ export async function startServer(cfg: Config, mongoUrl: string, log: Logger): P
     pingTimeout: cfg.PING_TIMEOUT_MS,
     maxHttpBufferSize: cfg.MAX_HTTP_BUFFER_SIZE,
     cors: { origins: cfg.CORS_ORIGINS.includes("*") ? "*" : cfg.CORS_ORIGINS, credentials: true },
+    onError: (err, event) => log.error("socket handler failed", { event, err }),
   });
   services.setPublisher(createChatPublisher(io));
   attachChatGateway({
@@ -81,7 +82,11 @@ export async function startServer(cfg: Config, mongoUrl: string, log: Logger): P
     hostname: cfg.HOST,
     port: cfg.PORT,
     idleTimeout: idleTimeoutFor(cfg),
-    fetch: (req, srv) => io.handleRequest(req, srv) ?? app.fetch(req),
+    fetch(req, srv) {
+      // null: not an Engine.IO request; undefined: upgraded to a websocket.
+      const r = io.handleRequest(req, srv);
+      return r === null ? app.fetch(req) : r;
+    },
     websocket: io.websocket,
     error(err) {
       log.error("unhandled request error", { err });

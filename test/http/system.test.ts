@@ -36,8 +36,7 @@ test("/openapi.json is a valid OpenAPI 3.1 document listing every endpoint, the 
   const r = await api(s, "GET", "/openapi.json");
   expect(r.status).toBe(200);
   const result = await validate(structuredClone(r.body));
-  expect(result.errors ?? []).toEqual([]);
-  expect(result.valid).toBe(true);
+  expect(result.valid ? [] : result.errors).toEqual([]);
   const paths = Object.keys(r.body.paths);
   for (const p of [
     "/api/auth/login",

@@ -5,15 +5,20 @@ import { startTestServer, type TestServer } from "../../helpers/server.ts";
 import { waitFor } from "../../helpers/wait.ts";
 
 let s: TestServer;
+let limited: TestServer;
 let ada: TestUser;
 let bob: TestUser;
 beforeAll(async () => {
-  s = await startTestServer("badinput", { RATE_SEND_PER_10S: "5", RATE_TYPING_PER_10S: "3" });
+  s = await startTestServer("badinput");
+  limited = await startTestServer("ratelimit", { RATE_SEND_PER_10S: "5", RATE_TYPING_PER_10S: "3" });
   ada = await login(s, "ada@example.com", "Ada");
   bob = await login(s, "bob@example.com", "Bob");
 });
 afterEach(closeAllClients);
-afterAll(() => s.stopAndDrop());
+afterAll(async () => {
+  await s.stopAndDrop();
+  await limited.stopAndDrop();
+});
 
 const cases: [string, string, unknown, string][] = [
   ["send_message without fields", "send_message", {}, "VALIDATION_FAILED"],
@@ -57,10 +62,12 @@ test("a 1 MB message is refused with an error, not by dropping the connection", 
   expect(c.connected).toBe(true);
 });
 
-test("send_message and typing are rate limited per socket", async () => {
-  const c = await connectAs(s, ada.token, "websocket");
+test("send_message and typing are rate limited per socket (invalid attempts count too)", async () => {
+  const a = await login(limited, "ada@example.com", "Ada");
+  const b = await login(limited, "bob@example.com", "Bob");
+  const c = await connectAs(limited, a.token, "websocket");
   const acks = [];
-  for (let i = 0; i < 7; i++) acks.push(await request(c, "send_message", { to_email: bob.email, message: `r${i}` }));
+  for (let i = 0; i < 7; i++) acks.push(await request(c, "send_message", { to_email: b.email, message: `r${i}` }));
   expect(acks.filter((a) => a.ok).length).toBe(5);
   expect(acks[6]).toMatchObject({ ok: false, error: { code: "RATE_LIMITED", message: "rate limited" } });
   const conversation_id = acks[0].message.conversation_id;

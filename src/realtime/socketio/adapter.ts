@@ -1,0 +1,123 @@
+/**
+ * Rooms of one namespace, mapped onto Bun pub/sub topics. A member whose
+ * session is on WebSocket is subscribed to the room's topic, so a broadcast is
+ * one `server.publish` of a frame encoded once; members still on polling are
+ * kept in a side set and written to one by one. A socket's own-id room gets no
+ * topic (one member: a direct send is as cheap and saves a subscription).
+ */
+import type { Server } from "bun";
+import type { RawData } from "../engine/parser.ts";
+import type { Socket } from "./socket.ts";
+
+export interface BroadcastTarget {
+  rooms: ReadonlySet<string>;
+  except: ReadonlySet<string>;
+  /** The sending socket, excluded (socket.to(room).emit / socket.broadcast). */
+  exceptSocket?: Socket;
+}
+
+export class RoomAdapter {
+  readonly rooms = new Map<string, Set<Socket>>();
+  private readonly polling = new Map<string, Set<Socket>>();
+
+  constructor(
+    private readonly nsp: string,
+    private readonly server: () => Server<unknown> | null,
+  ) {}
+
+  private topic(room: string): string {
+    return `${this.nsp}\u0000${room}`;
+  }
+
+  join(socket: Socket, room: string): void {
+    let members = this.rooms.get(room);
+    if (!members) this.rooms.set(room, (members = new Set()));
+    if (members.has(socket)) return;
+    members.add(socket);
+    if (room === socket.id) return;
+    const ws = socket.session.activeWs();
+    if (ws) ws.subscribe(this.topic(room));
+    else addTo(this.polling, room, socket);
+  }
+
+  leave(socket: Socket, room: string): void {
+    const members = this.rooms.get(room);
+    if (!members?.delete(socket)) return;
+    if (members.size === 0) this.rooms.delete(room);
+    if (room === socket.id) return;
+    if (!removeFrom(this.polling, room, socket)) socket.session.activeWs()?.unsubscribe(this.topic(room));
+  }
+
+  /** The socket's session moved to WebSocket: from now on its rooms reach it through topics. */
+  upgraded(socket: Socket): void {
+    const ws = socket.session.activeWs();
+    if (!ws) return;
+    for (const room of socket.rooms) {
+      if (room !== socket.id && removeFrom(this.polling, room, socket)) ws.subscribe(this.topic(room));
+    }
+  }
+
+  /** Sends pre-encoded frames (header text first, then binary attachments) to the target, each socket once. */
+  broadcast(frames: RawData[], target: BroadcastTarget, all: Iterable<Socket>): void {
+    const { rooms, except, exceptSocket } = target;
+    const server = this.server();
+    if (rooms.size === 1 && except.size === 0 && server) {
+      const [room] = rooms as Set<string>;
+      const members = this.rooms.get(room!);
+      if (!members) return;
+      if (members.size === 1) {
+        for (const s of members) if (s !== exceptSocket) s.sendFrames(frames);
+        return;
+      }
+      this.publish(server, room!, frames, exceptSocket);
+      const polling = this.polling.get(room!);
+      if (polling) for (const s of polling) if (s !== exceptSocket) s.sendFrames(frames);
+      return;
+    }
+    for (const s of this.targets(target, all)) s.sendFrames(frames);
+  }
+
+  private publish(server: Server<unknown>, room: string, frames: RawData[], exceptSocket?: Socket): void {
+    const topic = this.topic(room);
+    // ws.publish skips the sender's own websocket; server.publish reaches every subscriber.
+    const senderWs = exceptSocket?.session.activeWs();
+    for (let i = 0; i < frames.length; i++) {
+      const f = frames[i]!;
+      const frame = i === 0 ? `4${f as string}` : f;
+      if (senderWs) senderWs.publish(topic, frame);
+      else server.publish(topic, frame);
+    }
+  }
+
+  /** Sockets a broadcast reaches: members of any target room (or everyone), minus excluded rooms/socket. */
+  *targets({ rooms, except, exceptSocket }: BroadcastTarget, all: Iterable<Socket>): Iterable<Socket> {
+    const excluded = (s: Socket) => s === exceptSocket || [...except].some((r) => this.rooms.get(r)?.has(s));
+    if (rooms.size === 0) {
+      for (const s of all) if (!excluded(s)) yield s;
+      return;
+    }
+    const seen = new Set<Socket>();
+    for (const room of rooms) {
+      const members = this.rooms.get(room);
+      if (!members) continue;
+      for (const s of members) {
+        if (seen.has(s)) continue;
+        seen.add(s);
+        if (!excluded(s)) yield s;
+      }
+    }
+  }
+}
+
+function addTo(map: Map<string, Set<Socket>>, key: string, s: Socket): void {
+  let set = map.get(key);
+  if (!set) map.set(key, (set = new Set()));
+  set.add(s);
+}
+
+function removeFrom(map: Map<string, Set<Socket>>, key: string, s: Socket): boolean {
+  const set = map.get(key);
+  if (!set?.delete(s)) return false;
+  if (set.size === 0) map.delete(key);
+  return true;
+}

@@ -1,0 +1,145 @@
+/**
+ * One Engine.IO session seen by Socket.IO: decodes packets (collecting binary
+ * attachments), connects namespaces through their middlewares, routes packets
+ * to sockets, and closes the session on anything malformed ("parse error").
+ */
+import { randomBytes } from "node:crypto";
+import type { CloseReason } from "../engine/errors.ts";
+import type { RawData } from "../engine/parser.ts";
+import type { Handshake } from "../engine/server.ts";
+import type { EngineSession, SessionListener } from "../engine/session.ts";
+import type { Namespace } from "./namespace.ts";
+import { decodeHeader, encodePacket, ParseError, reconstruct, SioType, type SioPacket } from "./parser.ts";
+import { Socket } from "./socket.ts";
+
+export interface ClientContext {
+  namespace(name: string): Namespace | undefined;
+  connectTimeout: number;
+  maxAttachments: number;
+  onError(err: unknown, event: string): void;
+}
+
+export class Client implements SessionListener {
+  private readonly sockets = new Map<string, Socket>();
+  /** Namespaces whose CONNECT is going through middlewares. */
+  private readonly connecting = new Set<string>();
+  private pending: { packet: SioPacket; expected: number; buffers: Uint8Array[] } | null = null;
+  private connectTimer: ReturnType<typeof setTimeout> | undefined;
+
+  constructor(
+    private readonly session: EngineSession,
+    private readonly handshake: Handshake,
+    private readonly ctx: ClientContext,
+  ) {
+    session.listener = this;
+    this.connectTimer = setTimeout(() => {
+      if (this.sockets.size === 0) session.close("forced close", true);
+    }, ctx.connectTimeout);
+  }
+
+  onMessage(data: RawData): void {
+    try {
+      if (typeof data !== "string") return this.onAttachment(data);
+      if (this.pending) throw new ParseError("text packet while waiting for attachments");
+      const { packet, attachments } = decodeHeader(data, this.ctx.maxAttachments);
+      if (attachments > 0) this.pending = { packet, expected: attachments, buffers: [] };
+      else this.onPacket(packet);
+    } catch (err) {
+      if (!(err instanceof ParseError)) this.ctx.onError(err, "packet");
+      this.session.close("parse error");
+    }
+  }
+
+  private onAttachment(data: Uint8Array): void {
+    const p = this.pending;
+    if (!p) throw new ParseError("unexpected binary message");
+    p.buffers.push(data);
+    if (p.buffers.length < p.expected) return;
+    this.pending = null;
+    p.packet.data = reconstruct(p.packet.data, p.buffers);
+    this.onPacket(p.packet);
+  }
+
+  private onPacket(p: SioPacket): void {
+    if (p.type === SioType.CONNECT) return void this.connect(p.nsp, p.data);
+    const socket = this.sockets.get(p.nsp);
+    if (!socket) {
+      // A packet for a namespace the client did not join (or not yet).
+      if (this.connecting.has(p.nsp)) return;
+      throw new ParseError("packet for an unknown namespace");
+    }
+    switch (p.type) {
+      case SioType.EVENT:
+      case SioType.BINARY_EVENT:
+        socket.dispatchEvent(p.data as unknown[], p.id);
+        return;
+      case SioType.ACK:
+      case SioType.BINARY_ACK:
+        socket.dispatchAck(p.id, p.data as unknown[]);
+        return;
+      case SioType.DISCONNECT:
+        socket.onclose("client namespace disconnect");
+        return;
+      default:
+        throw new ParseError("unexpected packet type from a client");
+    }
+  }
+
+  private async connect(name: string, auth: unknown): Promise<void> {
+    const nsp = this.ctx.namespace(name);
+    if (!nsp) {
+      this.write({ type: SioType.CONNECT_ERROR, nsp: name, data: { message: "Invalid namespace" } });
+      return;
+    }
+    if (this.sockets.has(name) || this.connecting.has(name)) return;
+    clearTimeout(this.connectTimer);
+    this.connecting.add(name);
+    const hs = this.handshake;
+    const socket = new Socket(
+      randomBytes(15).toString("base64url"),
+      nsp,
+      this.session,
+      {
+        auth: (auth ?? {}) as Record<string, unknown>,
+        query: hs.query,
+        headers: hs.headers,
+        address: hs.address,
+        time: new Date(hs.issued).toString(),
+        issued: hs.issued,
+        url: hs.url,
+        secure: hs.secure,
+      },
+      this.ctx.onError,
+      (s) => {
+        this.sockets.delete(s.nsp.name);
+        nsp.detach(s);
+      },
+    );
+    const err = await nsp.runMiddlewares(socket);
+    this.connecting.delete(name);
+    if (this.session.state !== "open") return;
+    if (err) {
+      const data = err.data === undefined ? { message: err.message } : { message: err.message, data: err.data };
+      this.write({ type: SioType.CONNECT_ERROR, nsp: name, data });
+      return;
+    }
+    this.sockets.set(name, socket);
+    this.write({ type: SioType.CONNECT, nsp: name, data: { sid: socket.id } });
+    nsp.connected(socket);
+  }
+
+  private write(p: SioPacket): void {
+    for (const f of encodePacket(p)) this.session.send(f);
+  }
+
+  onUpgrade(): void {
+    for (const s of this.sockets.values()) s.nsp.adapter.upgraded(s);
+  }
+
+  onClose(reason: CloseReason): void {
+    clearTimeout(this.connectTimer);
+    this.pending = null;
+    for (const s of [...this.sockets.values()]) s.onclose(reason === "forced close" ? "forced close" : reason);
+    this.sockets.clear();
+  }
+}

@@ -1,0 +1,91 @@
+/**
+ * A namespace: its sockets, rooms, connection middleware and listeners.
+ */
+import type { Server } from "bun";
+import { RoomAdapter } from "./adapter.ts";
+import { BroadcastOperator } from "./broadcast.ts";
+import type { Socket } from "./socket.ts";
+
+export type Middleware = (socket: Socket, next: (err?: Error & { data?: unknown }) => void) => void | Promise<void>;
+
+export class Namespace {
+  readonly sockets = new Map<string, Socket>();
+  readonly adapter: RoomAdapter;
+  private readonly middlewares: Middleware[] = [];
+  private readonly connectionListeners: ((s: Socket) => void)[] = [];
+
+  constructor(
+    readonly name: string,
+    server: () => Server<unknown> | null,
+    private readonly onError: (err: unknown, event: string) => void,
+  ) {
+    this.adapter = new RoomAdapter(name, server);
+  }
+
+  use(mw: Middleware): this {
+    this.middlewares.push(mw);
+    return this;
+  }
+
+  on(event: "connection" | "connect", fn: (s: Socket) => void): this {
+    if (event === "connection" || event === "connect") this.connectionListeners.push(fn);
+    return this;
+  }
+
+  to(room: string | string[]): BroadcastOperator {
+    return new BroadcastOperator(this).to(room);
+  }
+
+  in(room: string | string[]): BroadcastOperator {
+    return this.to(room);
+  }
+
+  except(room: string | string[]): BroadcastOperator {
+    return new BroadcastOperator(this).except(room);
+  }
+
+  emit(event: string, ...args: unknown[]): boolean {
+    return new BroadcastOperator(this).emit(event, ...args);
+  }
+
+  fetchSocketIds(room: string): string[] {
+    return [...(this.adapter.rooms.get(room) ?? [])].map((s) => s.id);
+  }
+
+  roomSize(room: string): number {
+    return this.adapter.rooms.get(room)?.size ?? 0;
+  }
+
+  /** Runs the middleware chain; resolves with the first error, or undefined when all passed. */
+  async runMiddlewares(socket: Socket): Promise<(Error & { data?: unknown }) | undefined> {
+    for (const mw of this.middlewares) {
+      const err = await new Promise<(Error & { data?: unknown }) | undefined>((resolve) => {
+        try {
+          const r = mw(socket, (e) => resolve(e ?? undefined));
+          if (r instanceof Promise) r.catch((e: unknown) => resolve(e instanceof Error ? e : new Error(String(e))));
+        } catch (e) {
+          resolve(e instanceof Error ? e : new Error(String(e)));
+        }
+      });
+      if (err) return err;
+    }
+    return undefined;
+  }
+
+  /** The socket passed the middlewares and got its CONNECT reply: announce it. */
+  connected(socket: Socket): void {
+    this.sockets.set(socket.id, socket);
+    socket.join(socket.id);
+    for (const fn of this.connectionListeners) {
+      try {
+        fn(socket);
+      } catch (err) {
+        this.onError(err, "connection");
+      }
+    }
+  }
+
+  detach(socket: Socket): void {
+    this.sockets.delete(socket.id);
+  }
+}

@@ -1,0 +1,133 @@
+/**
+ * Socket.IO v5 server on our Engine.IO server, for Bun.serve:
+ *   const io = createSocketIOServer(opts);
+ *   const server = Bun.serve({ fetch: (req, srv) => { const r = io.handleRequest(req, srv); return r === null ? app.fetch(req) : r; },
+ *                              websocket: io.websocket });
+ *   io.attach(server);
+ * The familiar API (`io.use`, `io.on("connection")`, `io.to(room).emit`, `socket.join`) with rooms on Bun topics.
+ */
+import type { Server, WebSocketHandler } from "bun";
+import { EngineServer, type EngineResult } from "../engine/server.ts";
+import type { WsData } from "../engine/session.ts";
+import type { BroadcastOperator } from "./broadcast.ts";
+import { Client } from "./client.ts";
+import { Namespace, type Middleware } from "./namespace.ts";
+import type { Socket } from "./socket.ts";
+
+export type { Middleware } from "./namespace.ts";
+export type { Socket, DisconnectReason } from "./socket.ts";
+
+export interface SocketIOOptions {
+  path?: string;
+  pingInterval?: number;
+  pingTimeout?: number;
+  upgradeTimeout?: number;
+  maxHttpBufferSize?: number;
+  connectTimeout?: number;
+  cors?: { origins: string[] | "*"; credentials?: boolean };
+  maxAttachments?: number;
+  allowRequest?: (req: Request) => boolean | Promise<boolean>;
+  /** Where errors thrown by application handlers go (they never crash the server). */
+  onError?: (err: unknown, event: string) => void;
+}
+
+const DEFAULTS = {
+  path: "/socket.io/",
+  pingInterval: 25_000,
+  pingTimeout: 20_000,
+  upgradeTimeout: 10_000,
+  maxHttpBufferSize: 1e6,
+  connectTimeout: 45_000,
+  maxAttachments: 10,
+};
+
+export class SocketIOServer {
+  readonly engine: EngineServer;
+  readonly websocket: WebSocketHandler<WsData>;
+  private readonly namespaces = new Map<string, Namespace>();
+  private server: Server<unknown> | null = null;
+  private readonly onError: (err: unknown, event: string) => void;
+
+  constructor(opts: SocketIOOptions = {}) {
+    const o = { ...DEFAULTS, ...opts };
+    this.onError = opts.onError ?? ((err, event) => console.error(`socket.io handler for "${event}" failed:`, err));
+    const path = o.path.endsWith("/") ? o.path : `${o.path}/`;
+    this.engine = new EngineServer({
+      path,
+      pingInterval: o.pingInterval,
+      pingTimeout: o.pingTimeout,
+      upgradeTimeout: o.upgradeTimeout,
+      maxHttpBufferSize: o.maxHttpBufferSize,
+      cors: { origins: o.cors?.origins ?? [], credentials: o.cors?.credentials ?? true },
+      allowRequest: o.allowRequest,
+    });
+    this.websocket = this.engine.websocket;
+    const ctx = {
+      namespace: (name: string) => this.namespaces.get(name),
+      connectTimeout: o.connectTimeout,
+      maxAttachments: o.maxAttachments,
+      onError: this.onError,
+    };
+    this.engine.onConnection = (session, handshake) => new Client(session, handshake, ctx);
+    this.of("/");
+  }
+
+  of(name: string): Namespace {
+    const key = name.startsWith("/") ? name : `/${name}`;
+    let nsp = this.namespaces.get(key);
+    if (!nsp) this.namespaces.set(key, (nsp = new Namespace(key, () => this.server, this.onError)));
+    return nsp;
+  }
+
+  private get main(): Namespace {
+    return this.of("/");
+  }
+
+  use(mw: Middleware): this {
+    this.main.use(mw);
+    return this;
+  }
+
+  on(event: "connection" | "connect", fn: (s: Socket) => void): this {
+    this.main.on(event, fn);
+    return this;
+  }
+
+  to(room: string | string[]): BroadcastOperator {
+    return this.main.to(room);
+  }
+
+  in(room: string | string[]): BroadcastOperator {
+    return this.main.in(room);
+  }
+
+  except(room: string | string[]): BroadcastOperator {
+    return this.main.except(room);
+  }
+
+  emit(event: string, ...args: unknown[]): boolean {
+    return this.main.emit(event, ...args);
+  }
+
+  get sockets(): Namespace {
+    return this.main;
+  }
+
+  /** Null when the request is not under our path; undefined when upgraded to a websocket. */
+  handleRequest(req: Request, server: Server<unknown>): EngineResult {
+    this.server ??= server;
+    return this.engine.handleRequest(req, server);
+  }
+
+  attach(server: Server<unknown>): void {
+    this.server = server;
+  }
+
+  async close(): Promise<void> {
+    this.engine.close();
+  }
+}
+
+export function createSocketIOServer(opts?: SocketIOOptions): SocketIOServer {
+  return new SocketIOServer(opts);
+}

@@ -1,0 +1,216 @@
+/**
+ * A Socket.IO socket: one client connected to one namespace over one Engine.IO
+ * session. Events in (with ack functions), events out (with ack callbacks and
+ * emitWithAck), rooms, and the disconnect lifecycle.
+ */
+import type { RawData } from "../engine/parser.ts";
+import type { EngineSession } from "../engine/session.ts";
+import { BroadcastOperator } from "./broadcast.ts";
+import type { Namespace } from "./namespace.ts";
+import { encodePacket, SioType, type SioPacket } from "./parser.ts";
+
+export type DisconnectReason =
+  | "transport error"
+  | "transport close"
+  | "forced close"
+  | "ping timeout"
+  | "parse error"
+  | "server shutting down"
+  | "forced server close"
+  | "client namespace disconnect"
+  | "server namespace disconnect"
+  | "payload too large";
+
+export interface SocketHandshake {
+  auth: Record<string, unknown>;
+  query: Record<string, string>;
+  headers: Record<string, string>;
+  address: string;
+  time: string;
+  issued: number;
+  url: string;
+  secure: boolean;
+}
+
+type Listener = (...args: any[]) => void;
+type AckCallback = (...args: unknown[]) => void;
+
+export class AckTimeoutError extends Error {
+  constructor() {
+    super("operation has timed out");
+    this.name = "AckTimeoutError";
+  }
+}
+
+export class Socket {
+  data: Record<string, unknown> = {};
+  connected = true;
+  readonly rooms = new Set<string>();
+  private listeners: Map<string, Listener[]> | undefined;
+  private anyListeners: Listener[] | undefined;
+  private acks: Map<number, AckCallback> | undefined;
+  private nextAckId = 0;
+
+  constructor(
+    readonly id: string,
+    readonly nsp: Namespace,
+    readonly session: EngineSession,
+    readonly handshake: SocketHandshake,
+    private readonly onError: (err: unknown, event: string) => void,
+    private readonly detach: (s: Socket) => void,
+  ) {}
+
+  on(event: string, handler: Listener): this {
+    this.listeners ??= new Map();
+    const list = this.listeners.get(event);
+    if (list) list.push(handler);
+    else this.listeners.set(event, [handler]);
+    return this;
+  }
+
+  off(event: string, handler: Listener): this {
+    const list = this.listeners?.get(event);
+    if (list) this.listeners!.set(event, list.filter((h) => h !== handler));
+    return this;
+  }
+
+  onAny(handler: (event: string, ...args: any[]) => void): this {
+    (this.anyListeners ??= []).push(handler);
+    return this;
+  }
+
+  /** Emits to this client; a function as last argument is an ack callback. */
+  emit(event: string, ...args: unknown[]): boolean {
+    if (!this.connected) return false;
+    let id: number | undefined;
+    const last = args[args.length - 1];
+    if (typeof last === "function") {
+      args.pop();
+      id = this.nextAckId++;
+      (this.acks ??= new Map()).set(id, last as AckCallback);
+    }
+    this.sendPacket({ type: SioType.EVENT, nsp: this.nsp.name, id, data: [event, ...args] });
+    return true;
+  }
+
+  emitWithAck(event: string, ...args: unknown[]): Promise<unknown> {
+    return new Promise((resolve) => this.emit(event, ...args, (res: unknown) => resolve(res)));
+  }
+
+  timeout(ms: number): { emitWithAck(event: string, ...args: unknown[]): Promise<unknown> } {
+    return {
+      emitWithAck: (event, ...args) =>
+        new Promise((resolve, reject) => {
+          let id = -1;
+          const timer = setTimeout(() => {
+            this.acks?.delete(id);
+            reject(new AckTimeoutError());
+          }, ms);
+          id = this.nextAckId;
+          this.emit(event, ...args, (res: unknown) => {
+            clearTimeout(timer);
+            resolve(res);
+          });
+        }),
+    };
+  }
+
+  join(room: string | string[]): void {
+    for (const r of Array.isArray(room) ? room : [room]) {
+      if (this.rooms.has(r)) continue;
+      this.rooms.add(r);
+      this.nsp.adapter.join(this, r);
+    }
+  }
+
+  leave(room: string): void {
+    if (!this.rooms.delete(room)) return;
+    this.nsp.adapter.leave(this, room);
+  }
+
+  /** Broadcast to a room, excluding this socket. */
+  to(room: string | string[]): BroadcastOperator {
+    return new BroadcastOperator(this.nsp).exceptSocket(this).to(room);
+  }
+
+  except(room: string | string[]): BroadcastOperator {
+    return new BroadcastOperator(this.nsp).exceptSocket(this).except(room);
+  }
+
+  get broadcast(): BroadcastOperator {
+    return new BroadcastOperator(this.nsp).exceptSocket(this);
+  }
+
+  /** Disconnects this namespace (the client will not reconnect by itself); `close` also closes the whole connection. */
+  disconnect(close = false): this {
+    if (!this.connected) return this;
+    this.sendPacket({ type: SioType.DISCONNECT, nsp: this.nsp.name });
+    this.onclose(close ? "forced server close" : "server namespace disconnect");
+    if (close) this.session.close("forced close", true);
+    return this;
+  }
+
+  // ---- called by the client / namespace ----------------------------------------
+
+  sendPacket(p: SioPacket): void {
+    this.sendFrames(encodePacket(p));
+  }
+
+  sendFrames(frames: RawData[]): void {
+    for (const f of frames) this.session.send(f);
+  }
+
+  /** An EVENT from the client. */
+  dispatchEvent(args: unknown[], id: number | undefined): void {
+    if (id !== undefined) {
+      let sent = false;
+      args.push((...res: unknown[]) => {
+        if (sent || !this.connected) return;
+        sent = true;
+        this.sendPacket({ type: SioType.ACK, nsp: this.nsp.name, id, data: res });
+      });
+    }
+    const event = String(args[0]);
+    const rest = args.slice(1);
+    if (this.anyListeners) for (const h of this.anyListeners) this.safeCall(h, event, [event, ...rest]);
+    const list = this.listeners?.get(event);
+    if (list) for (const h of list) this.safeCall(h, event, rest);
+  }
+
+  /** An ACK from the client. */
+  dispatchAck(id: number | undefined, args: unknown[]): void {
+    if (id === undefined) return;
+    const cb = this.acks?.get(id);
+    if (!cb) return;
+    this.acks!.delete(id);
+    try {
+      cb(...args);
+    } catch (err) {
+      this.onError(err, "ack");
+    }
+  }
+
+  onclose(reason: DisconnectReason, description?: unknown): void {
+    if (!this.connected) return;
+    this.emitReserved("disconnecting", reason, description);
+    for (const r of [...this.rooms]) this.leave(r);
+    this.connected = false;
+    this.detach(this);
+    this.acks?.clear();
+    this.emitReserved("disconnect", reason, description);
+  }
+
+  private emitReserved(event: string, ...args: unknown[]): void {
+    const list = this.listeners?.get(event);
+    if (list) for (const h of list) this.safeCall(h, event, args);
+  }
+
+  private safeCall(h: Listener, event: string, args: unknown[]): void {
+    try {
+      const r: unknown = h(...args);
+      if (r instanceof Promise) r.catch((err) => this.onError(err, event));
+    } catch (err) {
+      this.onError(err, event);
+    }
+  }
+}
