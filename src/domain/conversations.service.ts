@@ -29,6 +29,8 @@ export class ConversationsService {
   /** sorted pair key → conversation id; conversations are never deleted, so entries never go stale. */
   private readonly idByPair = new Map<string, string>();
   private readonly pairById = new Map<string, [string, string]>();
+  private readonly contacts = new Map<string, Set<string>>();
+  private contactsGeneration = 0;
 
   constructor(
     private readonly repo: ConversationsRepo,
@@ -48,6 +50,11 @@ export class ConversationsService {
     const pair = sortedPair(caller, toEmail);
     const r = await this.repo.findOrCreateDirect(pair, new Date());
     this.idByPair.set(pair.join("\n"), r.conversation.id);
+    if (r.created) {
+      this.contactsGeneration++;
+      this.contacts.delete(pair[0]);
+      this.contacts.delete(pair[1]);
+    }
     return r;
   }
 
@@ -73,10 +80,20 @@ export class ConversationsService {
     throw new AppError("CONVERSATION_NOT_FOUND", "conversation not found");
   }
 
-  /** Everyone who shares a conversation with the user (the audience of their presence). */
+  /**
+   * Everyone who shares a conversation with the user (the audience of their presence).
+   * Cached per user, and kept current when this process creates a conversation: presence
+   * asks on every connect and disconnect.
+   */
   async contactsOf(email: string): Promise<string[]> {
+    const cached = this.contacts.get(email);
+    if (cached) return [...cached];
+    const generation = this.contactsGeneration;
     const list = await this.repo.listForUser(email);
-    return list.map((c) => otherParticipant(c, email));
+    const set = new Set(list.map((c) => otherParticipant(c, email)));
+    // A conversation created while we were reading may be missing from `list`: then do not cache it.
+    if (generation === this.contactsGeneration) this.contacts.set(email, set);
+    return [...set];
   }
 
   async getForParticipant(id: string, caller: string): Promise<Conversation> {

@@ -15,6 +15,8 @@ export const EmailSchema = z
 export const ObjectIdSchema = z.string().regex(/^[0-9a-fA-F]{24}$/, "must be a 24-character hex id").toLowerCase();
 
 export const MESSAGE_TYPES = ["text", "image", "file", "audio", "video", "system"] as const;
+/** What a client may send: "system" messages are the server's, so a user cannot forge one. */
+export const CLIENT_MESSAGE_TYPES = ["text", "image", "file", "audio", "video"] as const;
 
 export const LoginSchema = z.object({
   email: EmailSchema,
@@ -32,7 +34,7 @@ export const sendMessageSchema = (maxLength: number) =>
       .string()
       .max(maxLength, { message: `message is longer than ${maxLength} characters` })
       .refine((s) => s.trim().length > 0, { message: "message must not be empty" }),
-    message_type: z.enum(MESSAGE_TYPES).default("text"),
+    message_type: z.enum(CLIENT_MESSAGE_TYPES).default("text"),
     reply_to: ObjectIdSchema.nullable().optional().transform((v) => v ?? null),
     client_id: z
       .string()

@@ -156,3 +156,8 @@ describe("authorization: a third user sees nothing of someone else's conversatio
     expect((await api(s, "POST", "/api/conversations/%24where/mark-read", { token: ada.token })).status).toBe(404);
   });
 });
+
+test("clients cannot forge system messages", async () => {
+  const r = await send(ada, bob, "I am the system", { message_type: "system" });
+  expect(r.status).toBe(422);
+});

@@ -93,3 +93,16 @@ describe("typing", () => {
     expect(await request(aSock, "leave_conversation", { conversation_id: convId })).toEqual({ ok: true, conversation_id: convId });
   });
 });
+
+test("a conversation started after both are online makes them contacts: presence flows from then on", async () => {
+  n++;
+  const [a, b] = await Promise.all([login(s, `late-a${n}@example.com`, "A"), login(s, `late-b${n}@example.com`, "B")]);
+  const bSock = await connectAs(s, b.token, "websocket");
+  const aSock = await connectAs(s, a.token, "websocket");
+  expect((await request(bSock, "get_online_users")).users).toEqual([]);
+  await request(aSock, "send_message", { to_email: b.email, message: "hi" });
+  expect((await request(bSock, "get_online_users")).users).toEqual([a.email]);
+  const off = waitFor(bSock, "user_offline");
+  aSock.disconnect();
+  expect((await off).email).toBe(a.email);
+});
