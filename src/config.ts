@@ -38,8 +38,8 @@ export const EnvSchema = z.object({
   // Above 1 MB so an oversized chat message is refused by validation with an error, not by dropping the connection.
   MAX_HTTP_BUFFER_SIZE: intFrom(2_000_000, 1024, 100_000_000),
   TYPING_TTL_MS: intFrom(5_000, 100, 600_000),
-  RATE_SEND_PER_10S: intFrom(50, 1, 100_000),
-  RATE_TYPING_PER_10S: intFrom(30, 1, 100_000),
+  RATE_SEND_PER_10S: intFrom(50, 1, 1_000_000_000),
+  RATE_TYPING_PER_10S: intFrom(30, 1, 1_000_000_000),
 });
 
 export type Env = z.infer<typeof EnvSchema>;
