@@ -53,6 +53,7 @@ try {
     embedded = await startEmbeddedDb({
       dataDir: cfg.DATA_DIR,
       projectRoot,
+      sync: cfg.EMBEDDED_DB_SYNC,
       progress: (line) => log.info(line),
     });
     mongoUrl = embedded.url;
