@@ -29,6 +29,7 @@ export const EnvSchema = z.object({
   JWT_EXPIRE_MINUTES: intFrom(1440, 1, 525_600),
   CORS_ORIGINS: csv.default(["http://localhost:3000", "http://localhost:8080"]),
   DATA_DIR: z.string().min(1).default("./data"),
+  DB_WRITE_CONCURRENCY: intFrom(4, 1, 256),
   EMBEDDED_DB_SYNC: z.enum(["normal", "full"]).default("normal"),
   LOG_LEVEL: z.enum(["debug", "info", "warn", "error", "silent"]).default("info"),
   MESSAGE_MAX_LENGTH: intFrom(10_000, 1, 1_000_000),

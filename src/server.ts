@@ -45,7 +45,7 @@ export async function startServer(cfg: Config, mongoUrl: string, log: Logger): P
       conversations: createConversationsRepo(db.collections.conversations),
       messages: createMessagesRepo(db.collections.messages),
     },
-    { searchLimit: cfg.SEARCH_RESULT_LIMIT, typingTtlMs: cfg.TYPING_TTL_MS },
+    { searchLimit: cfg.SEARCH_RESULT_LIMIT, typingTtlMs: cfg.TYPING_TTL_MS, writeConcurrency: cfg.DB_WRITE_CONCURRENCY },
   );
   const stale = await services.presence.resetStale();
   if (stale > 0) log.info("cleared stale online flags", { users: stale });

@@ -22,6 +22,7 @@ export interface ChatServices {
 export interface ChatServiceOptions {
   searchLimit: number;
   typingTtlMs: number;
+  writeConcurrency: number;
 }
 
 export function createChatServices(
@@ -35,7 +36,7 @@ export function createChatServices(
   return {
     users,
     conversations,
-    messages: new MessagesService(repos.conversations, repos.messages, users, conversations, pub),
+    messages: new MessagesService(repos.conversations, repos.messages, users, conversations, pub, opts.writeConcurrency),
     presence: new PresenceService(repos.users, conversations, pub),
     typing: new TypingService(conversations, pub, opts.typingTtlMs),
     setPublisher(p) {

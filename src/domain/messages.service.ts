@@ -9,6 +9,7 @@ import { AppError } from "../errors.ts";
 import type { ConversationsService } from "./conversations.service.ts";
 import { sortedPair } from "./conversations.service.ts";
 import { KeyedQueue } from "./keyed-queue.ts";
+import { Semaphore } from "./semaphore.ts";
 import type { ChatPublisher, ConversationsRepo, MessagesRepo } from "./ports.ts";
 import type { SendMessageInput } from "./schemas.ts";
 import type { Conversation, Message } from "./types.ts";
@@ -30,6 +31,7 @@ const PREVIEW_LENGTH = 200;
 
 export class MessagesService {
   private readonly queue = new KeyedQueue();
+  private readonly writers: Semaphore;
 
   constructor(
     private readonly conversationsRepo: ConversationsRepo,
@@ -37,7 +39,10 @@ export class MessagesService {
     private readonly users: UsersService,
     private readonly conversations: ConversationsService,
     private readonly publisher: () => ChatPublisher,
-  ) {}
+    writeConcurrency: number,
+  ) {
+    this.writers = new Semaphore(writeConcurrency);
+  }
 
   async send(sender: Sender, input: SendMessageInput): Promise<SendResult> {
     if (input.to_email === sender.email) {
@@ -52,7 +57,7 @@ export class MessagesService {
     }
     if (input.reply_to) await this.requireInConversation(input.reply_to, conversationId);
 
-    const result = await this.queue.run(conversationId, () => this.store(sender, input, conversationId));
+    const result = await this.queue.run(conversationId, () => this.writers.run(() => this.store(sender, input, conversationId)));
     if (result.created && result.conversation) this.publisher().messageCreated(result.message, result.conversation);
     return result;
   }
