@@ -49,7 +49,11 @@ function client(opts: Parameters<typeof connect>[1] = {}, nsp = "/"): ClientSock
   return c;
 }
 
-const MODES = { default: {}, websocket: { transports: ["websocket"] }, polling: { transports: ["polling"] } } as const;
+const MODES: Record<string, { transports?: ("websocket" | "polling")[] }> = {
+  default: {},
+  websocket: { transports: ["websocket"] },
+  polling: { transports: ["polling"] },
+};
 
 for (const [mode, opts] of Object.entries(MODES)) {
   describe(`socket.io-client, ${mode} transports`, () => {
