@@ -4,6 +4,9 @@ import type { UsersRepo } from "./ports.ts";
 import type { LoginInput } from "./schemas.ts";
 import type { User } from "./types.ts";
 
+const PROFILE_TTL_MS = 60_000;
+const PROFILE_CACHE_MAX = 100_000;
+
 export interface UsersServiceOptions {
   searchLimit: number;
 }
@@ -11,6 +14,8 @@ export interface UsersServiceOptions {
 export class UsersService {
   /** Emails known to exist: users are never deleted, so a hit never goes stale. */
   private readonly known = new Set<string>();
+  /** Recently read profiles, for connection setup (every socket connect asks); refreshed by logins here. */
+  private readonly profiles = new Map<string, { user: User; at: number }>();
 
   constructor(
     private readonly repo: UsersRepo,
@@ -20,6 +25,20 @@ export class UsersService {
   async login(input: LoginInput): Promise<User> {
     const user = await this.repo.upsertOnLogin(input);
     this.known.add(user.email);
+    this.profiles.set(user.email, { user, at: Date.now() });
+    return user;
+  }
+
+  /**
+   * The user's profile, possibly up to PROFILE_TTL_MS old (a rename through another
+   * server process shows after that); throws USER_NOT_FOUND for unknown users.
+   */
+  async profile(email: string): Promise<User> {
+    const hit = this.profiles.get(email);
+    if (hit && Date.now() - hit.at < PROFILE_TTL_MS) return hit.user;
+    const user = await this.me(email);
+    if (this.profiles.size >= PROFILE_CACHE_MAX) this.profiles.clear();
+    this.profiles.set(email, { user, at: Date.now() });
     return user;
   }
 

@@ -2,8 +2,10 @@
  * Rooms of one namespace, mapped onto Bun pub/sub topics. A member whose
  * session is on WebSocket is subscribed to the room's topic, so a broadcast is
  * one `server.publish` of a frame encoded once; members still on polling are
- * kept in a side set and written to one by one. A socket's own-id room gets no
- * topic (one member: a direct send is as cheap and saves a subscription).
+ * kept in a side set and written to one by one. A socket's own-id room is not
+ * stored at all (it is found through the namespace's socket map): one member,
+ * so a direct send is as cheap, and idle sockets save a Set, a map entry and a
+ * subscription each.
  */
 import type { Server } from "bun";
 import type { RawData } from "../engine/parser.ts";
@@ -23,18 +25,27 @@ export class RoomAdapter {
   constructor(
     private readonly nsp: string,
     private readonly server: () => Server<unknown> | null,
+    private readonly socketById: (id: string) => Socket | undefined,
   ) {}
+
+  /** Members of a room, the own-id rooms included. */
+  members(room: string): ReadonlySet<Socket> | undefined {
+    const members = this.rooms.get(room);
+    if (members) return members;
+    const own = this.socketById(room);
+    return own ? new Set([own]) : undefined;
+  }
 
   private topic(room: string): string {
     return `${this.nsp}\u0000${room}`;
   }
 
   join(socket: Socket, room: string): void {
+    if (room === socket.id) return;
     let members = this.rooms.get(room);
     if (!members) this.rooms.set(room, (members = new Set()));
     if (members.has(socket)) return;
     members.add(socket);
-    if (room === socket.id) return;
     const ws = socket.session.activeWs();
     if (ws) ws.subscribe(this.topic(room));
     else addTo(this.polling, room, socket);
@@ -44,7 +55,6 @@ export class RoomAdapter {
     const members = this.rooms.get(room);
     if (!members?.delete(socket)) return;
     if (members.size === 0) this.rooms.delete(room);
-    if (room === socket.id) return;
     if (!removeFrom(this.polling, room, socket)) socket.session.activeWs()?.unsubscribe(this.topic(room));
   }
 
@@ -63,7 +73,7 @@ export class RoomAdapter {
     const server = this.server();
     if (rooms.size === 1 && except.size === 0 && server) {
       const [room] = rooms as Set<string>;
-      const members = this.rooms.get(room!);
+      const members = this.members(room!);
       if (!members) return;
       if (members.size === 1) {
         for (const s of members) if (s !== exceptSocket) s.sendFrames(frames);
@@ -91,14 +101,14 @@ export class RoomAdapter {
 
   /** Sockets a broadcast reaches: members of any target room (or everyone), minus excluded rooms/socket. */
   *targets({ rooms, except, exceptSocket }: BroadcastTarget, all: Iterable<Socket>): Iterable<Socket> {
-    const excluded = (s: Socket) => s === exceptSocket || [...except].some((r) => this.rooms.get(r)?.has(s));
+    const excluded = (s: Socket) => s === exceptSocket || [...except].some((r) => this.members(r)?.has(s));
     if (rooms.size === 0) {
       for (const s of all) if (!excluded(s)) yield s;
       return;
     }
     const seen = new Set<Socket>();
     for (const room of rooms) {
-      const members = this.rooms.get(room);
+      const members = this.members(room);
       if (!members) continue;
       for (const s of members) {
         if (seen.has(s)) continue;

@@ -21,8 +21,8 @@ export interface ClientContext {
 
 export class Client implements SessionListener {
   private readonly sockets = new Map<string, Socket>();
-  /** Namespaces whose CONNECT is going through middlewares. */
-  private readonly connecting = new Set<string>();
+  /** Namespaces whose CONNECT is going through middlewares (allocated on first use: most clients are idle). */
+  private connecting: Set<string> | undefined;
   private pending: { packet: SioPacket; expected: number; buffers: Uint8Array[] } | null = null;
   private connectTimer: ReturnType<typeof setTimeout> | undefined;
 
@@ -65,7 +65,7 @@ export class Client implements SessionListener {
     const socket = this.sockets.get(p.nsp);
     if (!socket) {
       // A packet for a namespace the client did not join (or not yet).
-      if (this.connecting.has(p.nsp)) return;
+      if (this.connecting?.has(p.nsp)) return;
       throw new ParseError("packet for an unknown namespace");
     }
     switch (p.type) {
@@ -91,9 +91,9 @@ export class Client implements SessionListener {
       this.write({ type: SioType.CONNECT_ERROR, nsp: name, data: { message: "Invalid namespace" } });
       return;
     }
-    if (this.sockets.has(name) || this.connecting.has(name)) return;
+    if (this.sockets.has(name) || this.connecting?.has(name)) return;
     clearTimeout(this.connectTimer);
-    this.connecting.add(name);
+    (this.connecting ??= new Set()).add(name);
     const hs = this.handshake;
     const socket = new Socket(
       randomBytes(15).toString("base64url"),
@@ -116,7 +116,8 @@ export class Client implements SessionListener {
       },
     );
     const err = await nsp.runMiddlewares(socket);
-    this.connecting.delete(name);
+    this.connecting?.delete(name);
+    if (this.connecting?.size === 0) this.connecting = undefined;
     if (this.session.state !== "open") return;
     if (err) {
       const data = err.data === undefined ? { message: err.message } : { message: err.message, data: err.data };

@@ -19,7 +19,7 @@ export class Namespace {
     server: () => Server<unknown> | null,
     private readonly onError: (err: unknown, event: string) => void,
   ) {
-    this.adapter = new RoomAdapter(name, server);
+    this.adapter = new RoomAdapter(name, server, (id) => this.sockets.get(id));
   }
 
   use(mw: Middleware): this {
@@ -49,11 +49,11 @@ export class Namespace {
   }
 
   fetchSocketIds(room: string): string[] {
-    return [...(this.adapter.rooms.get(room) ?? [])].map((s) => s.id);
+    return [...(this.adapter.members(room) ?? [])].map((s) => s.id);
   }
 
   roomSize(room: string): number {
-    return this.adapter.rooms.get(room)?.size ?? 0;
+    return this.adapter.members(room)?.size ?? 0;
   }
 
   /** Runs the middleware chain; resolves with the first error, or undefined when all passed. */
