@@ -72,19 +72,19 @@ export function createConversationsRepo(col: Collection<ConversationDoc>): Conve
       const docs = await col.find({ participants: email }).sort({ last_activity: -1, _id: -1 }).toArray();
       return docs.map(toConversation);
     },
-    async recordMessage(id, { recipientIndex, preview, sender, at }) {
+    async recordMessages(id, { count, unreadIncrements, preview, sender, at }) {
       const _id = parseId(id);
-      if (!_id) throw new Error(`recordMessage: bad id ${id}`);
+      if (!_id) throw new Error(`recordMessages: bad id ${id}`);
       const d = await col.findOneAndUpdate(
         { _id },
         {
-          $inc: { last_seq: 1, [`unread.${recipientIndex}`]: 1 },
+          $inc: { last_seq: count, "unread.0": unreadIncrements[0], "unread.1": unreadIncrements[1] },
           $set: { last_message: preview, last_message_time: at, last_message_sender: sender, last_activity: at },
         },
         { returnDocument: "after" },
       );
-      if (!d) throw new Error(`recordMessage: conversation ${id} vanished`);
-      return { conversation: toConversation(d), seq: d.last_seq };
+      if (!d) throw new Error(`recordMessages: conversation ${id} vanished`);
+      return { conversation: toConversation(d), lastSeq: d.last_seq };
     },
     async markRead(id, participantIndex, at) {
       const _id = parseId(id);

@@ -6,7 +6,7 @@
 import { ObjectId, type Collection } from "mongodb";
 import type { MessagesRepo } from "../domain/ports.ts";
 import type { Message, MessageType } from "../domain/types.ts";
-import { derivedId, isDuplicateKey, parseId } from "./ids.ts";
+import { derivedId, parseId } from "./ids.ts";
 import type { MessageDoc } from "./mongo.ts";
 
 const clientMessageId = (sender: string, clientId: string) => derivedId("message", sender, clientId);
@@ -30,22 +30,31 @@ export function toMessage(d: MessageDoc): Message {
 
 export function createMessagesRepo(col: Collection<MessageDoc>): MessagesRepo {
   return {
-    async insert(m) {
-      const doc: MessageDoc = {
+    async insertMany(list) {
+      const docs: MessageDoc[] = list.map((m) => ({
         _id: m.client_id ? clientMessageId(m.sender_email, m.client_id) : new ObjectId(),
         ...m,
         edited: false,
         edited_at: null,
-      };
+      }));
+      const duplicates = new Set<number>();
       try {
-        await col.insertOne(doc);
-        return { message: toMessage(doc), created: true };
+        await col.insertMany(docs, { ordered: false });
       } catch (e) {
-        if (!isDuplicateKey(e) || !m.client_id) throw e;
-        const stored = await col.findOne({ _id: doc._id });
-        if (!stored) throw e;
-        return { message: toMessage(stored), created: false };
+        // Unordered: every other document was inserted; only _id clashes (re-sent client_ids) are expected.
+        const errors = (e as { writeErrors?: { index: number; code: number }[] | { index: number; code: number } }).writeErrors;
+        const list = Array.isArray(errors) ? errors : errors ? [errors] : [];
+        if (list.length === 0 || !list.every((w) => w.code === 11000 && docs[w.index]!.client_id)) throw e;
+        for (const w of list) duplicates.add(w.index);
       }
+      return Promise.all(
+        docs.map(async (doc, i) => {
+          if (!duplicates.has(i)) return { message: toMessage(doc), created: true };
+          const stored = await col.findOne({ _id: doc._id });
+          if (!stored) throw new Error("duplicate message vanished");
+          return { message: toMessage(stored), created: false };
+        }),
+      );
     },
     async findByClientId(sender, clientId) {
       const d = await col.findOne({ _id: clientMessageId(sender, clientId) });

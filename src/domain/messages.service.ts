@@ -1,15 +1,13 @@
 /**
  * Sending a message: the one path used by REST and by the socket event.
- * Order of work: validate → find or create the conversation → (per
- * conversation, one at a time) take the next seq and bump the recipient's
- * unread count → store the message → announce it. Nothing is announced before
- * it is stored.
+ * Validate → find or create the conversation → drop re-sends (client_id) →
+ * hand the message to the group-commit writer (seq, unread counts, insert) →
+ * announce it. Nothing is announced before it is stored.
  */
 import { AppError } from "../errors.ts";
 import type { ConversationsService } from "./conversations.service.ts";
 import { sortedPair } from "./conversations.service.ts";
-import { KeyedQueue } from "./keyed-queue.ts";
-import { Semaphore } from "./semaphore.ts";
+import { MessageWriter } from "./message-writer.ts";
 import type { ChatPublisher, ConversationsRepo, MessagesRepo } from "./ports.ts";
 import type { SendMessageInput } from "./schemas.ts";
 import type { Conversation, Message } from "./types.ts";
@@ -27,21 +25,20 @@ export interface SendResult {
   created: boolean;
 }
 
-const PREVIEW_LENGTH = 200;
-
 export class MessagesService {
-  private readonly queue = new KeyedQueue();
-  private readonly writers: Semaphore;
+  private readonly writer: MessageWriter;
+  /** Sends with a client_id still being written, so a quick re-send waits for the first instead of racing it. */
+  private readonly inFlight = new Map<string, Promise<SendResult>>();
 
   constructor(
-    private readonly conversationsRepo: ConversationsRepo,
+    conversationsRepo: ConversationsRepo,
     private readonly messagesRepo: MessagesRepo,
     private readonly users: UsersService,
     private readonly conversations: ConversationsService,
     private readonly publisher: () => ChatPublisher,
     writeConcurrency: number,
   ) {
-    this.writers = new Semaphore(writeConcurrency);
+    this.writer = new MessageWriter(conversationsRepo, messagesRepo, writeConcurrency);
   }
 
   async send(sender: Sender, input: SendMessageInput): Promise<SendResult> {
@@ -50,45 +47,44 @@ export class MessagesService {
     }
     await this.users.requireExists(input.to_email);
     const conversationId = await this.conversations.directIdFor(sender.email, input.to_email);
+    if (!input.client_id) return this.store(sender, input, conversationId);
 
-    if (input.client_id) {
-      const dup = await this.messagesRepo.findByClientId(sender.email, input.client_id);
-      if (dup) return this.duplicate(dup, conversationId);
+    const key = `${sender.email}\n${input.client_id}`;
+    const earlier = this.inFlight.get(key);
+    if (earlier) return this.duplicate((await earlier).message, conversationId);
+    const dup = await this.messagesRepo.findByClientId(sender.email, input.client_id);
+    if (dup) return this.duplicate(dup, conversationId);
+    const again = this.inFlight.get(key); // a twin may have started while we looked
+    if (again) return this.duplicate((await again).message, conversationId);
+    const sending = this.store(sender, input, conversationId);
+    this.inFlight.set(key, sending);
+    try {
+      return await sending;
+    } finally {
+      this.inFlight.delete(key);
     }
-    if (input.reply_to) await this.requireInConversation(input.reply_to, conversationId);
-
-    const result = await this.queue.run(conversationId, () => this.writers.run(() => this.store(sender, input, conversationId)));
-    if (result.created && result.conversation) this.publisher().messageCreated(result.message, result.conversation);
-    return result;
   }
 
   private async store(sender: Sender, input: SendMessageInput, conversationId: string): Promise<SendResult> {
-    if (input.client_id) {
-      // Re-checked inside the queue: two re-sends racing each other in this process.
-      const dup = await this.messagesRepo.findByClientId(sender.email, input.client_id);
-      if (dup) return this.duplicate(dup, conversationId);
-    }
-    const at = new Date();
+    if (input.reply_to) await this.requireInConversation(input.reply_to, conversationId);
     // Participants are stored as the sorted pair, so the recipient's index follows from the emails.
     const recipientIndex = sortedPair(sender.email, input.to_email)[0] === input.to_email ? 0 : 1;
-    const { conversation, seq } = await this.conversationsRepo.recordMessage(conversationId, {
+    const written = await this.writer.write({
+      conversationId,
       recipientIndex,
-      preview: input.message.slice(0, PREVIEW_LENGTH),
-      sender: sender.email,
-      at,
+      doc: {
+        conversation_id: conversationId,
+        sender_email: sender.email,
+        sender_name: sender.name,
+        message: input.message,
+        message_type: input.message_type,
+        timestamp: new Date(),
+        reply_to: input.reply_to,
+        client_id: input.client_id,
+      },
     });
-    const { message, created } = await this.messagesRepo.insert({
-      conversation_id: conversationId,
-      sender_email: sender.email,
-      sender_name: sender.name,
-      message: input.message,
-      message_type: input.message_type,
-      timestamp: at,
-      reply_to: input.reply_to,
-      client_id: input.client_id,
-      seq,
-    });
-    return { message, conversation, created };
+    if (written.created) this.publisher().messageCreated(written.message, written.conversation);
+    return written;
   }
 
   private duplicate(dup: Message, conversationId: string): SendResult {

@@ -20,11 +20,15 @@ export interface ConversationsRepo {
   findDirect(pair: [string, string]): Promise<Conversation | null>;
   findById(id: string): Promise<Conversation | null>;
   listForUser(email: string): Promise<Conversation[]>;
-  /** Atomically: next seq, last_message fields, recipient's unread +1. Returns the updated conversation and the seq. */
-  recordMessage(
+  /**
+   * Atomically, for `count` new messages: last_seq += count, unread[i] += unreadIncrements[i],
+   * last_message fields from the newest. Returns the updated conversation; the new messages
+   * take the seqs last_seq - count + 1 … last_seq.
+   */
+  recordMessages(
     id: string,
-    input: { recipientIndex: 0 | 1; preview: string; sender: string; at: Date },
-  ): Promise<{ conversation: Conversation; seq: number }>;
+    input: { count: number; unreadIncrements: [number, number]; preview: string; sender: string; at: Date },
+  ): Promise<{ conversation: Conversation; lastSeq: number }>;
   /** Sets one participant's unread count to zero. */
   markRead(id: string, participantIndex: 0 | 1, at: Date): Promise<Conversation | null>;
 }
@@ -42,8 +46,8 @@ export interface NewMessage {
 }
 
 export interface MessagesRepo {
-  /** Inserts; if the (sender, client_id) pair exists already, returns the stored one with created=false. */
-  insert(m: NewMessage): Promise<{ message: Message; created: boolean }>;
+  /** Inserts in order; a message whose (sender, client_id) is stored already comes back as the stored one with created=false. */
+  insertMany(m: NewMessage[]): Promise<{ message: Message; created: boolean }[]>;
   findByClientId(sender: string, clientId: string): Promise<Message | null>;
   findById(id: string): Promise<Message | null>;
   /** Newest first by seq, after skipping `skip` newest. */

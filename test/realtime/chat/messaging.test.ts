@@ -133,3 +133,25 @@ test("reply_to must name a message of the same conversation", async () => {
   const bad = await request(adaSock, "send_message", { to_email: bob.email, message: "x", reply_to: other.message.id });
   expect(bad).toMatchObject({ ok: false, error: { code: "MESSAGE_NOT_FOUND" } });
 });
+
+test("concurrent sends are written in batches yet each notification carries its own exact unread count", async () => {
+  const [ada, bob] = await trio();
+  const bobSock = await connectAs(s, bob.token, "websocket");
+  const adaSock = await connectAs(s, ada.token, "websocket");
+  const notes = collect<{ unread_count: number; message: { seq: number } }>(bobSock, "message_notification");
+  await Promise.all(Array.from({ length: 50 }, (_, i) => request(adaSock, "send_message", { to_email: bob.email, message: `b${i}` })));
+  await waitUntil(() => notes.length >= 50, 5000, "50 notifications");
+  expect(notes.map((n) => n.unread_count)).toEqual(Array.from({ length: 50 }, (_, i) => i + 1));
+  expect(notes.map((n) => n.message.seq)).toEqual(Array.from({ length: 50 }, (_, i) => i + 1));
+});
+
+test("two sends with the same client_id at the same moment store one message", async () => {
+  const [ada, bob] = await trio();
+  const adaSock = await connectAs(s, ada.token, "websocket");
+  const payload = { to_email: bob.email, message: "twin", client_id: "twin-1" };
+  const [a, b] = await Promise.all([request(adaSock, "send_message", payload), request(adaSock, "send_message", payload)]);
+  expect(a.message.id).toBe(b.message.id);
+  expect([a.duplicate, b.duplicate].sort()).toEqual([false, true]);
+  const list = await api(s, "GET", "/api/conversations", { token: bob.token });
+  expect(list.body[0].unread_count[bob.email]).toBe(1);
+});
