@@ -140,11 +140,18 @@ async function chat(t: Target) {
   }
 }
 
+// `--only chat` (or broadcast, connections, rest) runs one scenario, for development; results are not saved then.
+const only = process.argv.includes("--only") ? process.argv[process.argv.indexOf("--only") + 1] : undefined;
+const wanted = (s: string) => !only || only === s;
 const started = Date.now();
-for (const t of targets) await broadcast(t);
-for (const t of targets) await connections(t);
-for (const t of targets) await chat(t);
-results.rest!.ours = await runRest(await targets[0]!.chat(`bench_rest_${Date.now()}`), oursToken, P.restSeconds, log);
+if (wanted("broadcast")) for (const t of targets) await broadcast(t);
+if (wanted("connections")) for (const t of targets) await connections(t);
+if (wanted("chat")) for (const t of targets) await chat(t);
+if (wanted("rest")) results.rest!.ours = await runRest(await targets[0]!.chat(`bench_rest_${Date.now()}`), oursToken, P.restSeconds, log);
+if (only) {
+  await ownDb?.stop();
+  process.exit(0);
+}
 await ownDb?.stop();
 
 const b = results.broadcast!;

@@ -86,8 +86,8 @@ export class EioClient {
 }
 
 /** Opens n clients, `parallel` at a time. */
-export async function connectMany(n: number, parallel: number, open: (i: number) => Promise<EioClient>): Promise<EioClient[]> {
-  const out: EioClient[] = new Array(n);
+export async function connectMany<T>(n: number, parallel: number, open: (i: number) => Promise<T>): Promise<T[]> {
+  const out: T[] = new Array(n);
   let next = 0;
   await Promise.all(
     Array.from({ length: Math.min(parallel, n) }, async () => {

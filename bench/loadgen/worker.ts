@@ -5,10 +5,23 @@
  *   bun bench/loadgen/worker.ts '<json config>'
  * Every loop is bounded by a count and a deadline.
  */
+import { startMeter } from "./cpu.ts";
 import { connectMany, EioClient, percentile } from "./eio-client.ts";
+import { RawEioClient } from "./raw-eio.ts";
 
 type Config =
-  | { scenario: "broadcast"; url: string; clients: number; saturationMs: number; fixedRate: number; fixedMs: number }
+  | {
+      scenario: "broadcast";
+      url: string;
+      serverPid?: number;
+      clients: number;
+      startRate: number;
+      stepMs: number;
+      maxLadderMs: number;
+      holdMs: number;
+      fixedRate: number;
+      fixedMs: number;
+    }
   | { scenario: "connections"; url: string; count: number; parallel: number; token?: string }
   | { scenario: "chat"; url: string; users: { email: string; token: string }[]; rate: number; durationMs: number };
 
@@ -22,67 +35,92 @@ const nextLine = () =>
 
 async function broadcast(c: Extract<Config, { scenario: "broadcast" }>) {
   const room = "bench";
-  const receivers = await connectMany(c.clients, 50, async () => {
-    const cl = new EioClient();
+  const sampleEvery = Math.max(1, Math.floor(c.clients / 50));
+  const latencies: number[] = [];
+  let recording = false;
+  const receivers = await connectMany(c.clients, 50, async (i) => {
+    const cl = new RawEioClient();
     await cl.connect(c.url);
     await cl.request("join", { room });
+    if (i % sampleEvery === 0) {
+      cl.onEvent = (t) => {
+        if (recording) latencies.push(now() - Number.parseFloat(t.slice(t.indexOf('"t":') + 4)));
+      };
+    }
     return cl;
   });
-  const sender = new EioClient();
+  const sender = new RawEioClient();
   await sender.connect(c.url);
-  let counting = false;
-  let delivered = 0;
-  let lastSeq0 = -1;
-  let wake: (() => void) | null = null;
-  const latencies: number[] = [];
-  const sampleEvery = Math.max(1, Math.floor(c.clients / 50));
-  receivers.forEach((r, i) => {
-    const sampled = i % sampleEvery === 0;
-    r.on((f) => {
-      if (!f.startsWith('42["bcast"')) return;
-      if (counting) delivered++;
-      if (!sampled) return;
-      const t = Number.parseFloat(f.slice(f.indexOf('"t":') + 4));
-      if (i === 0) {
-        lastSeq0 = Number.parseInt(f.slice(f.indexOf('"s":') + 4), 10);
-        wake?.();
+  const delivered = () => {
+    let n = 0;
+    for (const r of receivers) n += r.events;
+    return n;
+  };
+  const head = `42["bcast",{"room":"${room}","p":"${"x".repeat(64)}","t":`;
+  let sent = 0;
+  const send = () => {
+    sender.sendText(`${head}${now()}}]`);
+    sent++;
+  };
+
+  /** Offers `rate` broadcasts/s for `ms` (open loop, paced on the clock); delivered counts every receiver. */
+  async function offer(rate: number, ms: number) {
+    const d0 = delivered();
+    const t0 = now();
+    let n = 0;
+    for (let el = 0; el < ms; el = now() - t0) {
+      const due = Math.min(Math.floor((rate * el) / 1000), Math.ceil((rate * ms) / 1000));
+      while (n < due) {
+        send();
+        n++;
       }
-      if (counting) latencies.push(now() - t);
-    });
-  });
-  const pad = "x".repeat(64);
-  let seq = 0;
-  const send = () => sender.emit("bcast", { room, s: seq++, t: now(), p: pad });
-
-  // Saturation: keep a window of broadcasts in flight (measured at receiver 0) for saturationMs.
-  const WINDOW = 16;
-  counting = true;
-  const t0 = now();
-  while (now() - t0 < c.saturationMs) {
-    while (seq - 1 - lastSeq0 < WINDOW) send();
-    await new Promise<void>((resolve) => {
-      wake = resolve;
-      setTimeout(resolve, 200);
-    });
+      await Bun.sleep(2);
+    }
+    const seconds = (now() - t0) / 1000;
+    return { rate, offered_per_s: (n * c.clients) / seconds, delivered_per_s: (delivered() - d0) / seconds };
   }
-  const satSeconds = (now() - t0) / 1000;
-  counting = false;
-  const saturation = delivered / satSeconds;
-  await drain(() => lastSeq0 === seq - 1, 5000);
+  const waitDelivered = async (ms: number) => {
+    const end = now() + ms;
+    while (delivered() < sent * c.clients && now() < end) await Bun.sleep(10);
+    return sent * c.clients - delivered();
+  };
 
-  // Fixed rate: latency percentiles at a rate every server sustains.
-  latencies.length = 0;
-  counting = true;
-  const perTick = Math.max(1, Math.round((c.fixedRate * 10) / 1000));
-  const t1 = now();
-  while (now() - t1 < c.fixedMs) {
-    for (let k = 0; k < perTick; k++) send();
-    await Bun.sleep(10);
+  // Saturation: the sender doubles its rate every step until the room falls behind (< 90 % delivered),
+  // then holds that rate; delivered/s during the hold is the server's capacity.
+  const meter = startMeter(c.serverPid);
+  const ladder = [];
+  let rate = c.startRate;
+  const ladderEnd = now() + c.maxLadderMs;
+  for (let step = 0; step < 16 && now() < ladderEnd; step++) {
+    const r = await offer(rate, c.stepMs);
+    ladder.push(r);
+    if (r.delivered_per_s < 0.9 * r.offered_per_s) break;
+    rate *= 2;
   }
-  await drain(() => lastSeq0 === seq - 1, 5000);
-  counting = false;
+  const hold = await offer(rate, c.holdMs);
+  const cpu = meter();
+  await waitDelivered(15_000);
+
+  // Latency at a fixed rate every server sustains, measured on every sampleEvery-th receiver.
+  await Bun.sleep(200);
+  recording = true;
+  const fixed = await offer(c.fixedRate, c.fixedMs);
+  const notDelivered = await waitDelivered(10_000);
+  recording = false;
   latencies.sort((a, b) => a - b);
-  out({ saturation_msgs_per_s: saturation, fixed_rate: c.fixedRate, p50_ms: percentile(latencies, 0.5), p99_ms: percentile(latencies, 0.99) });
+  out({
+    saturation_msgs_per_s: hold.delivered_per_s,
+    saturation_rate: rate,
+    saturated: ladder.at(-1)!.delivered_per_s < 0.9 * ladder.at(-1)!.offered_per_s,
+    ladder,
+    not_delivered: notDelivered,
+    ...cpu,
+    fixed_rate: c.fixedRate,
+    fixed_delivered_per_s: fixed.delivered_per_s,
+    p50_ms: percentile(latencies, 0.5),
+    p99_ms: percentile(latencies, 0.99),
+    latency_samples: latencies.length,
+  });
   for (const r of receivers) r.close();
   sender.close();
 }
@@ -127,18 +165,24 @@ async function chat(c: Extract<Config, { scenario: "chat" }>) {
       latencies.push(now() - Number.parseFloat(f.slice(at + marker.length)));
     });
   });
+  const pairs = c.users.length / 2;
+  // Warm-up, the same for every server: each pair talks once both ways (creates the conversations).
+  await Promise.all(
+    clients.map((cl, i) => cl.request("send_message", { to_email: c.users[i % 2 === 0 ? i + 1 : i - 1]!.email, message: "warm-up" }, 30_000)),
+  );
+  await drain(() => received >= c.users.length, 5000);
+  received = 0;
+  latencies.length = 0;
+
   let acked = 0;
   let failed = 0;
-  const pairs = c.users.length / 2;
-  const perTick = (c.rate * 5) / 1000;
-  let budget = 0;
   let sent = 0;
   const inflight: Promise<void>[] = [];
   const t0 = now();
   while (now() - t0 < c.durationMs) {
-    budget += perTick;
-    while (budget >= 1) {
-      budget--;
+    // Paced by elapsed time, so the offered rate holds even when a tick runs late.
+    const due = Math.floor(((now() - t0) * c.rate) / 1000);
+    while (sent < due) {
       const pair = sent % pairs;
       const forward = Math.floor(sent / pairs) % 2 === 0;
       const from = forward ? 2 * pair : 2 * pair + 1;
