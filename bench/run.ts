@@ -1,174 +1,186 @@
 /**
  * Benchmark runner: our server against socket.io on Node (ws engine) and
  * socket.io on Bun (@socket.io/bun-engine), same machine, same database, same
- * load generator, in one run.
- *   bun run bench            full run (several minutes)
- *   bun run bench --quick    under a minute
- * Prints a markdown table, writes bench/results/latest.json, and ends with
- * `broadcast ratio vs socket.io-node: X.XX, vs socket.io-bun: Y.YY`.
+ * load generator, in one run. Repeats are interleaved (ours, node, bun, ours, …)
+ * so that load from elsewhere on the machine falls on every server alike.
+ *   bun run bench                 full run (about 15 minutes)
+ *   bun run bench --quick         under a minute
+ *   bun run bench --only chat     one scenario (broadcast, connections, chat, rest, db), results not saved
+ * Prints a markdown table, writes bench/results/latest.json (latest-quick.json for --quick),
+ * and ends with `broadcast ratio vs socket.io-node: X.XX, vs socket.io-bun: Y.YY`.
  */
 import { mkdirSync, mkdtempSync, writeFileSync } from "node:fs";
-import { cpus, tmpdir } from "node:os";
+import { cpus, loadavg, tmpdir, totalmem } from "node:os";
 import { join, resolve } from "node:path";
-import { sign } from "hono/jwt";
 import { startEmbeddedDb } from "../src/embedded-db/embedded-db.ts";
-import { median, rssKiB, startServer, startWorker, type ServerProc } from "./lib/procs.ts";
-import { runRest } from "./lib/rest.ts";
+import { median, rssKiB, startWorker, type ServerProc } from "./lib/procs.ts";
+import { table } from "./lib/report.ts";
+import { restOnce } from "./lib/rest.ts";
+import { makeTargets, type Target } from "./lib/targets.ts";
 
 const quick = process.argv.includes("--quick");
+const only = process.argv.includes("--only") ? process.argv[process.argv.indexOf("--only") + 1] : undefined;
+const wanted = (s: string) => !only || only === s;
 const root = resolve(import.meta.dir, "..");
 const P = quick
-  ? { repeats: 1, bcastClients: 500, satMs: 2000, fixedRate: 50, fixedMs: 1000, conns: 2000, pairs: 10, chatRates: [300], chatMs: 3000, restSeconds: 3 }
-  : { repeats: 3, bcastClients: 1000, satMs: 5000, fixedRate: 100, fixedMs: 3000, conns: 19_000, pairs: 50, chatRates: [500, 1000, 2000], chatMs: 5000, restSeconds: 10 };
+  ? { repeats: 1, bcastClients: 500, startRate: 200, stepMs: 300, maxLadderMs: 4000, holdMs: 700, fixedRate: 50, fixedMs: 700,
+      conns: 2000, pairs: 10, chatRates: [300], chatMs: 2000, ackTimeoutMs: 5000, restSeconds: 1, restConns: 10, dbMs: 500, dbWriters: 8 }
+  : { repeats: 3, bcastClients: 1000, startRate: 50, stepMs: 1000, maxLadderMs: 12_000, holdMs: 2000, fixedRate: 100, fixedMs: 3000,
+      // 19,500: the per-process file limit here is 20,000 (hard, cannot be raised without CAP_SYS_RESOURCE)
+      conns: 19_500, pairs: 50, chatRates: [500, 1000, 2000], chatMs: 5000, ackTimeoutMs: 10_000, restSeconds: 5, restConns: 20, dbMs: 3000, dbWriters: 8 };
 
 const SECRET = Buffer.from(crypto.getRandomValues(new Uint8Array(48))).toString("base64url");
-const bun = process.execPath;
-const peerFile = join(root, "bench/peers/socketio-peer.mjs");
-const POLL = "/socket.io/?EIO=4&transport=polling";
-
-interface Target {
-  name: "ours" | "socket.io-node" | "socket.io-bun";
-  broadcast: () => Promise<ServerProc>;
-  chat: (db: string) => Promise<ServerProc>;
-  token: (url: string, email: string) => Promise<string>;
-}
-
-const peerToken = async (_url: string, email: string) =>
-  sign({ sub: email, exp: Math.floor(Date.now() / 1000) + 3600 }, SECRET, "HS256");
-
-async function oursToken(url: string, email: string): Promise<string> {
-  const res = await fetch(`${url}/api/auth/login`, {
-    method: "POST",
-    headers: { "content-type": "application/json" },
-    body: JSON.stringify({ email, name: email.split("@")[0] }),
-  });
-  if (!res.ok) throw new Error(`login failed: ${res.status}`);
-  return ((await res.json()) as { access_token: string }).access_token;
-}
-
-let mongoUrl = process.env.MONGODB_URL ?? "";
-const ownDb = mongoUrl ? null : await startEmbeddedDb({ dataDir: mkdtempSync(join(tmpdir(), "bench-db-")), projectRoot: root, sync: "normal" });
-if (ownDb) mongoUrl = ownDb.url;
-
-const targets: Target[] = [
-  {
-    name: "ours",
-    broadcast: () => startServer([bun, join(root, "bench/peers/ours-broadcast.ts")], {}, POLL),
-    chat: (db) =>
-      startServer(
-        [bun, join(root, "src/main.ts")],
-        { NODE_ENV: "production", MONGODB_URL: mongoUrl, DATABASE_NAME: db, JWT_SECRET_KEY: SECRET, LOG_LEVEL: "error", RATE_SEND_PER_10S: "1000000000" },
-        "/health",
-      ),
-    token: oursToken,
-  },
-  {
-    name: "socket.io-node",
-    broadcast: () => startServer(["node", peerFile], {}, POLL),
-    chat: (db) => startServer(["node", peerFile], { MONGODB_URL: mongoUrl, DATABASE_NAME: db, JWT_SECRET_KEY: SECRET }, POLL),
-    token: peerToken,
-  },
-  {
-    name: "socket.io-bun",
-    broadcast: () => startServer([bun, peerFile], { PEER_ENGINE: "bun" }, POLL),
-    chat: (db) => startServer([bun, peerFile], { PEER_ENGINE: "bun", MONGODB_URL: mongoUrl, DATABASE_NAME: db, JWT_SECRET_KEY: SECRET }, POLL),
-    token: peerToken,
-  },
-];
-
-type Row = Record<string, number>;
-const results: Record<string, Record<string, Row>> = { broadcast: {}, connections: {}, chat: {}, rest: {} };
+type Row = Record<string, unknown>;
+/** runs[scenario][key][repeat]: every measurement, kept in the JSON. */
+const runs: Record<string, Record<string, Row[]>> = { broadcast: {}, connections: {}, chat: {}, rest: {}, db: {} };
+const errors: string[] = [];
 const log = (s: string) => process.stderr.write(`${s}\n`);
+const slug = (s: string) => s.replace(/\W/g, "_");
+const record = (scenario: string, key: string, row: Row) => {
+  (runs[scenario]![key] ??= []).push(row);
+  const { ladder: _ladder, ...short } = row;
+  log(`${scenario} ${key}: ${JSON.stringify(short, (_k, v) => (typeof v === "number" ? Math.round(v * 10) / 10 : v))}`);
+};
 
-async function broadcast(t: Target) {
-  const runs: Row[] = [];
-  for (let i = 0; i < P.repeats; i++) {
-    const server = await t.broadcast();
-    try {
-      const w = startWorker({ scenario: "broadcast", url: server.url, clients: P.bcastClients, saturationMs: P.satMs, fixedRate: P.fixedRate, fixedMs: P.fixedMs });
-      runs.push((await w.next()) as Row);
-      await w.done();
-    } finally {
-      await server.stop();
-    }
+/** Runs one measurement; a failure is logged and recorded, and the run goes on. */
+async function attempt(label: string, fn: () => Promise<void>) {
+  try {
+    await fn();
+  } catch (err) {
+    const msg = `${label}: ${(err as Error).message ?? err}`;
+    errors.push(msg);
+    log(`FAILED ${msg}`);
   }
-  results.broadcast![t.name] = {
-    delivered_per_s: median(runs.map((r) => r.saturation_msgs_per_s!)),
-    p50_ms: median(runs.map((r) => r.p50_ms!)),
-    p99_ms: median(runs.map((r) => r.p99_ms!)),
-  };
-  log(`broadcast ${t.name}: ${JSON.stringify(results.broadcast![t.name])}`);
 }
 
-async function connections(t: Target) {
-  const server = await t.chat(`bench_conn_${t.name.replace(/\W/g, "_")}`);
+/** Runs one load generator config against a fresh server, stopping both whatever happens. */
+async function withServer(start: () => Promise<ServerProc>, fn: (s: ServerProc) => Promise<void>) {
+  const server = await start();
   try {
-    const token = await t.token(server.url, "idle@bench.example");
-    await Bun.sleep(500);
-    const before = await rssKiB(server.pid);
-    const w = startWorker({ scenario: "connections", url: server.url, count: P.conns, parallel: 100, token });
-    const r = (await w.next()) as Row;
-    await Bun.sleep(1000);
-    const after = await rssKiB(server.pid);
-    w.send("close");
-    await w.next();
-    await w.done();
-    results.connections![t.name] = { connections: r.connected!, connect_per_s: r.connect_per_s!, bytes_per_connection: ((after - before) * 1024) / r.connected! };
-    log(`connections ${t.name}: ${JSON.stringify(results.connections![t.name])}`);
+    await fn(server);
   } finally {
     await server.stop();
   }
 }
 
-async function chat(t: Target) {
-  for (const rate of P.chatRates) {
-    const server = await t.chat(`bench_chat_${t.name.replace(/\W/g, "_")}_${rate}_${Date.now()}`);
+async function broadcastOnce(t: Target) {
+  await withServer(t.broadcast, async (server) => {
+    const w = startWorker({ scenario: "broadcast", url: server.url, serverPid: server.pid, clients: P.bcastClients, startRate: P.startRate,
+      stepMs: P.stepMs, maxLadderMs: P.maxLadderMs, holdMs: P.holdMs, fixedRate: P.fixedRate, fixedMs: P.fixedMs });
     try {
-      const users = [];
-      for (let i = 0; i < P.pairs * 2; i++) {
-        const email = `u${i}@bench.example`;
-        users.push({ email, token: await t.token(server.url, email) });
-      }
-      const w = startWorker({ scenario: "chat", url: server.url, users, rate, durationMs: P.chatMs });
-      const r = (await w.next()) as Row;
-      await w.done();
-      results.chat![`${t.name}@${rate}`] = { offered_per_s: r.offered_per_s!, persisted_per_s: r.persisted_per_s!, failed: r.failed!, p50_ms: r.p50_ms!, p99_ms: r.p99_ms! };
-      log(`chat ${t.name} @${rate}/s: ${JSON.stringify(results.chat![`${t.name}@${rate}`])}`);
+      record("broadcast", t.name, await w.next());
     } finally {
-      await server.stop();
+      await w.done();
     }
+  });
+}
+
+async function connectionsOnce(t: Target) {
+  await withServer(() => t.chat(`bench_conn_${slug(t.name)}_${Date.now()}`), async (server) => {
+    const token = await t.token(server.url, "idle@bench.example");
+    await Bun.sleep(500);
+    const before = await rssKiB(server.pid);
+    const w = startWorker({ scenario: "connections", url: server.url, serverPid: server.pid, count: P.conns, parallel: 100, token });
+    try {
+      const r = await w.next();
+      await Bun.sleep(1000);
+      const after = await rssKiB(server.pid);
+      const n = r.connected as number;
+      record("connections", t.name, { ...r, rss_before_kib: before, rss_after_kib: after, bytes_per_connection: ((after - before) * 1024) / n });
+      w.send("close");
+      await w.next();
+    } finally {
+      await w.done();
+    }
+  });
+}
+
+async function chatOnce(t: Target, rate: number) {
+  await withServer(() => t.chat(`bench_chat_${slug(t.name)}_${rate}_${Date.now()}`), async (server) => {
+    const users = [];
+    for (let i = 0; i < P.pairs * 2; i++) users.push({ email: `u${i}@bench.example`, token: await t.token(server.url, `u${i}@bench.example`) });
+    const w = startWorker({ scenario: "chat", url: server.url, serverPid: server.pid, users, rate, durationMs: P.chatMs, ackTimeoutMs: P.ackTimeoutMs });
+    try {
+      record("chat", `${t.name}@${rate}`, await w.next());
+    } finally {
+      await w.done();
+    }
+  });
+}
+
+async function restRun(t: Target) {
+  await withServer(() => t.chat(`bench_rest_${slug(t.name)}_${Date.now()}`), async (server) => {
+    record("rest", t.name, await restOnce(t, server, P.restSeconds, P.restConns));
+  });
+}
+
+async function dbCeiling(mongoUrl: string) {
+  const w = startWorker({ url: mongoUrl, db: `bench_ceiling_${Date.now()}`, ms: P.dbMs, writers: P.dbWriters }, P.dbMs * 3 + 90_000, "db-ceiling.ts");
+  try {
+    record("db", "driver", await w.next());
+  } finally {
+    await w.done();
   }
 }
 
-// `--only chat` (or broadcast, connections, rest) runs one scenario, for development; results are not saved then.
-const only = process.argv.includes("--only") ? process.argv[process.argv.indexOf("--only") + 1] : undefined;
-const wanted = (s: string) => !only || only === s;
 const started = Date.now();
-if (wanted("broadcast")) for (const t of targets) await broadcast(t);
-if (wanted("connections")) for (const t of targets) await connections(t);
-if (wanted("chat")) for (const t of targets) await chat(t);
-if (wanted("rest")) results.rest!.ours = await runRest(await targets[0]!.chat(`bench_rest_${Date.now()}`), oursToken, P.restSeconds, log);
-if (only) {
+const load0 = loadavg();
+let mongoUrl = process.env.MONGODB_URL ?? "";
+const ownDb = mongoUrl ? null : await startEmbeddedDb({ dataDir: mkdtempSync(join(tmpdir(), "bench-db-")), projectRoot: root, sync: "normal" });
+if (ownDb) mongoUrl = ownDb.url;
+const targets = makeTargets(root, mongoUrl, SECRET);
+try {
+  const rounds = async (label: string, fn: (t: Target) => Promise<void>) => {
+    for (let i = 0; i < P.repeats; i++) for (const t of targets) await attempt(`${label} ${t.name} #${i + 1}`, () => fn(t));
+  };
+  if (wanted("broadcast")) await rounds("broadcast", broadcastOnce);
+  if (wanted("connections")) await rounds("connections", connectionsOnce);
+  if (wanted("chat")) for (const rate of P.chatRates) await rounds(`chat@${rate}`, (t) => chatOnce(t, rate));
+  if (wanted("rest")) await rounds("rest", restRun);
+  if (wanted("db")) for (let i = 0; i < P.repeats; i++) await attempt(`db ceiling #${i + 1}`, () => dbCeiling(mongoUrl));
+} finally {
   await ownDb?.stop();
-  process.exit(0);
 }
-await ownDb?.stop();
 
-const b = results.broadcast!;
-const ratio = (k: "socket.io-node" | "socket.io-bun") => b.ours!.delivered_per_s! / b[k]!.delivered_per_s!;
+/** Median of every numeric field over the repeats. */
+const medians = (rows: Row[]) => {
+  const m: Record<string, number> = {};
+  for (const k of Object.keys(rows[0] ?? {})) {
+    const xs = rows.map((r) => r[k]).filter((v): v is number => typeof v === "number" && Number.isFinite(v));
+    if (xs.length) m[k] = median(xs);
+  }
+  return m;
+};
+const results = Object.fromEntries(Object.entries(runs).map(([s, byKey]) => [s, Object.fromEntries(Object.entries(byKey).map(([k, rows]) => [k, medians(rows)]))]));
+/** Median over repeats of (a's metric ÷ b's metric) in the same round. */
+const ratio = (scenario: string, metric: string, a: string, b: string) => {
+  const ra = runs[scenario]?.[a] ?? [];
+  const rb = runs[scenario]?.[b] ?? [];
+  const xs = ra.map((r, i) => (r[metric] as number) / (rb[i]?.[metric] as number)).filter((x) => Number.isFinite(x));
+  return xs.length ? median(xs) : Number.NaN;
+};
 const machine = {
   cpus: cpus().length,
   cpu: cpus()[0]?.model ?? "unknown",
+  memory_gib: Math.round(totalmem() / 2 ** 30),
   bun: Bun.version,
   node: (await new Response(Bun.spawn(["node", "--version"]).stdout).text()).trim(),
   database: ownDb ? "FerretDB v1.24.2 (SQLite, synchronous=normal), embedded" : "MONGODB_URL",
+  loadavg_at_start: load0.map((x) => Math.round(x * 100) / 100),
+  loadavg_at_end: loadavg().map((x) => Math.round(x * 100) / 100),
 };
-mkdirSync(join(root, "bench/results"), { recursive: true });
-writeFileSync(
-  join(root, `bench/results/${quick ? "latest-quick" : "latest"}.json`),
-  `${JSON.stringify({ mode: quick ? "quick" : "full", date: new Date().toISOString(), seconds: (Date.now() - started) / 1000, machine, params: P, results }, null, 2)}\n`,
-);
-const { table } = await import("./lib/report.ts");
-console.log(table(results, machine, quick));
-console.log(`broadcast ratio vs socket.io-node: ${ratio("socket.io-node").toFixed(2)}, vs socket.io-bun: ${ratio("socket.io-bun").toFixed(2)}`);
+const ratios = { ratio, chatRates: P.chatRates };
+const bNode = ratio("broadcast", "saturation_msgs_per_s", "ours", "socket.io-node");
+const bBun = ratio("broadcast", "saturation_msgs_per_s", "ours", "socket.io-bun");
+if (!only) {
+  mkdirSync(join(root, "bench/results"), { recursive: true });
+  const file = join(root, `bench/results/${quick ? "latest-quick" : "latest"}.json`);
+  const doc = { mode: quick ? "quick" : "full", date: new Date().toISOString(), seconds: (Date.now() - started) / 1000, command: `bun run bench${quick ? " --quick" : ""}`,
+    client: "bench/loadgen/raw-eio.ts: raw TCP + hand-written RFC 6455 frames, Engine.IO v4 / Socket.IO v5 text packets; not socket.io-client",
+    machine, params: P, ratios: { broadcast_vs_node: bNode, broadcast_vs_bun: bBun }, results, runs, errors };
+  writeFileSync(file, `${JSON.stringify(doc, null, 2)}\n`);
+}
+console.log(table(results, ratios, machine, quick));
+if (errors.length) console.log(`\n${errors.length} measurement(s) failed: ${errors.join("; ")}`);
+console.log(`broadcast ratio vs socket.io-node: ${bNode.toFixed(2)}, vs socket.io-bun: ${bBun.toFixed(2)}`);
 process.exit(0);

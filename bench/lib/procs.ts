@@ -62,9 +62,9 @@ export async function rssKiB(pid: number): Promise<number> {
   return Number(m[1]);
 }
 
-/** A load generator process: JSON lines out; `send` writes a line to its stdin. */
-export function startWorker(config: unknown, timeoutMs = 180_000) {
-  const proc = Bun.spawn([process.execPath, new URL("../loadgen/worker.ts", import.meta.url).pathname, JSON.stringify(config)], {
+/** A load generator process (bench/loadgen/<script>): JSON lines out; `send` writes a line to its stdin. */
+export function startWorker(config: unknown, timeoutMs = 180_000, script = "worker.ts") {
+  const proc = Bun.spawn([process.execPath, new URL(`../loadgen/${script}`, import.meta.url).pathname, JSON.stringify(config)], {
     stdin: "pipe",
     stdout: "pipe",
     stderr: "inherit",
@@ -94,7 +94,10 @@ export function startWorker(config: unknown, timeoutMs = 180_000) {
       proc.stdin.write(`${line}\n`);
       proc.stdin.flush();
     },
+    /** Waits for the exit (killing it after 10 s); safe to call twice, and after a failure. */
     async done() {
+      const exited = await Promise.race([proc.exited.then(() => true), Bun.sleep(10_000).then(() => false)]);
+      if (!exited) proc.kill("SIGKILL");
       await proc.exited;
       clearTimeout(timer);
       running.delete(proc);

@@ -1,33 +1,58 @@
-/** The markdown table of a benchmark run. */
+/**
+ * The markdown table of a benchmark run: medians over the repeats; ratios are
+ * medians of the per-round ratios (ours and the peer measured back to back).
+ */
 type Results = Record<string, Record<string, Record<string, number>>>;
+interface Ratios {
+  ratio(scenario: string, metric: string, a: string, b: string): number;
+  chatRates: number[];
+}
 
-const f = (n: number | undefined, digits = 0) => (n === undefined || Number.isNaN(n) ? "–" : n.toLocaleString("en-US", { maximumFractionDigits: digits, minimumFractionDigits: digits }));
-const x = (a?: number, b?: number) => (a && b ? `${(a / b).toFixed(2)}×` : "–");
+const PEERS = ["socket.io-node", "socket.io-bun"];
+const NAMES = ["ours", ...PEERS];
+const f = (n: number | undefined, digits = 0) =>
+  n === undefined || Number.isNaN(n) ? "–" : n.toLocaleString("en-US", { maximumFractionDigits: digits, minimumFractionDigits: digits });
+const times = (x: number, word = "") => (Number.isFinite(x) ? `${x.toFixed(2)}×${word}` : "–");
 
-export function table(r: Results, machine: Record<string, unknown>, quick: boolean): string {
-  const b = r.broadcast!;
-  const c = r.connections!;
-  const names = ["ours", "socket.io-node", "socket.io-bun"];
+export function table(r: Results, q: Ratios, machine: Record<string, unknown>, quick: boolean): string {
+  const cell = (scenario: string, key: (n: string) => string, fmt: (row: Record<string, number> | undefined) => string) =>
+    NAMES.map((n) => fmt(r[scenario]?.[key(n)])).join(" | ");
+  /** ours ÷ peer (more is better), or peer ÷ ours with `less` (less is better). */
+  const vs = (scenario: string, metric: string, key: (n: string) => string, less = false) =>
+    PEERS.map((p) => (less ? times(q.ratio(scenario, metric, key(p), key("ours")), " less") : times(q.ratio(scenario, metric, key("ours"), key(p))))).join(" | ");
+  const id = (n: string) => n;
+  const b = r.broadcast ?? {};
+  const c = r.connections ?? {};
   const lines = [
-    `Benchmark (${quick ? "quick" : "full"}) on ${machine.cpus} × ${machine.cpu}, Bun ${machine.bun}, Node ${machine.node}, database: ${machine.database}`,
+    `Benchmark (${quick ? "quick" : "full"}): ${machine.cpus} × ${machine.cpu}, ${machine.memory_gib} GiB, Bun ${machine.bun}, Node ${machine.node}, ` +
+      `database ${machine.database}; load average ${JSON.stringify(machine.loadavg_at_start)} at start`,
     "",
-    "| scenario | metric | ours | socket.io-node | socket.io-bun | ours ÷ node | ours ÷ bun |",
+    "| scenario | metric | ours | socket.io-node | socket.io-bun | ours vs node | ours vs bun |",
     "|---|---|---:|---:|---:|---:|---:|",
-    `| room broadcast | delivered msgs/s (saturation) | ${names.map((n) => f(b[n]?.delivered_per_s)).join(" | ")} | ${x(b.ours?.delivered_per_s, b["socket.io-node"]?.delivered_per_s)} | ${x(b.ours?.delivered_per_s, b["socket.io-bun"]?.delivered_per_s)} |`,
-    `| room broadcast | p50 / p99 ms at fixed rate | ${names.map((n) => `${f(b[n]?.p50_ms, 1)} / ${f(b[n]?.p99_ms, 1)}`).join(" | ")} | | |`,
-    `| idle connections | bytes per connection | ${names.map((n) => f(c[n]?.bytes_per_connection)).join(" | ")} | | |`,
-    `| idle connections | connections/s (with JWT check) | ${names.map((n) => f(c[n]?.connect_per_s)).join(" | ")} | ${x(c.ours?.connect_per_s, c["socket.io-node"]?.connect_per_s)} | ${x(c.ours?.connect_per_s, c["socket.io-bun"]?.connect_per_s)} |`,
+    `| room broadcast | delivered msgs/s at saturation | ${cell("broadcast", id, (x) => f(x?.saturation_msgs_per_s))} | ${vs("broadcast", "saturation_msgs_per_s", id)} |`,
+    `| room broadcast | CPU % of a core at saturation: server / load generator | ${cell("broadcast", id, (x) => `${f(x?.server_cpu_pct)} / ${f(x?.loadgen_cpu_pct)}`)} | | |`,
+    `| room broadcast | p50 / p99 ms at ${f(b.ours?.fixed_rate)} broadcasts/s | ${cell("broadcast", id, (x) => `${f(x?.p50_ms, 1)} / ${f(x?.p99_ms, 1)}`)} | ${vs("broadcast", "p99_ms", id, true)} |`,
+    `| idle connections (${f(c.ours?.connected)}) | server memory per connection, bytes | ${cell("connections", id, (x) => f(x?.bytes_per_connection))} | ${vs("connections", "bytes_per_connection", id, true)} |`,
+    `| idle connections | connections/s, JWT checked | ${cell("connections", id, (x) => f(x?.connect_per_s))} | ${vs("connections", "connect_per_s", id)} |`,
   ];
-  const rates = [...new Set(Object.keys(r.chat!).map((k) => k.split("@")[1]))];
-  for (const rate of rates) {
-    const row = (n: string) => r.chat![`${n}@${rate}`];
-    lines.push(`| chat end to end @ ${rate}/s offered | persisted msgs/s | ${names.map((n) => f(row(n)?.persisted_per_s)).join(" | ")} | ${x(row("ours")?.persisted_per_s, row("socket.io-node")?.persisted_per_s)} | ${x(row("ours")?.persisted_per_s, row("socket.io-bun")?.persisted_per_s)} |`);
-    lines.push(`| chat end to end @ ${rate}/s offered | p50 / p99 ms send → new_message | ${names.map((n) => `${f(row(n)?.p50_ms, 1)} / ${f(row(n)?.p99_ms, 1)}`).join(" | ")} | | |`);
+  for (const rate of q.chatRates) {
+    const k = (n: string) => `${n}@${rate}`;
+    if (!NAMES.some((n) => r.chat?.[k(n)])) continue;
+    lines.push(`| chat end to end @ ${rate}/s offered | persisted msgs/s (failed) | ${cell("chat", k, (x) => `${f(x?.persisted_per_s)} (${f(x?.failed)})`)} | ${vs("chat", "persisted_per_s", k)} |`);
+    lines.push(`| chat end to end @ ${rate}/s offered | p50 / p99 ms send → new_message | ${cell("chat", k, (x) => `${f(x?.p50_ms, 1)} / ${f(x?.p99_ms, 1)}`)} | ${vs("chat", "p99_ms", k, true)} |`);
   }
-  const rest = r.rest!.ours;
-  if (rest) {
-    lines.push(`| REST (ours only) | GET /api/conversations req/s (p99 ms) | ${f(rest.list_rps)} (${f(rest.list_p99_ms)}) | – | – | | |`);
-    lines.push(`| REST (ours only) | POST /api/messages/send req/s (p99 ms) | ${f(rest.send_rps)} (${f(rest.send_p99_ms)}) | – | – | | |`);
+  if (r.rest && Object.keys(r.rest).length) {
+    lines.push(`| REST | GET /api/conversations req/s (p99 ms) | ${cell("rest", id, (x) => `${f(x?.list_rps)} (${f(x?.list_p99_ms)})`)} | ${vs("rest", "list_rps", id)} |`);
+    lines.push(`| REST | POST /api/messages/send req/s (p99 ms) | ${cell("rest", id, (x) => `${f(x?.send_rps)} (${f(x?.send_p99_ms)})`)} | ${vs("rest", "send_rps", id)} |`);
+  }
+  const db = r.db?.driver;
+  if (db) {
+    lines.push(
+      "",
+      `Database ceiling (official driver alone, ${f(db.writers)} concurrent writers, no server): insertOne ${f(db.insert_msgs_per_s)} msgs/s; ` +
+        `$inc update + insertOne per message ${f(db.update_insert_msgs_per_s)} msgs/s (p99 ${f(db.update_insert_p99_ms, 1)} ms); ` +
+        `batches of 20 (one update + insertMany) ${f(db.batch20_msgs_per_s)} msgs/s.`,
+    );
   }
   return lines.join("\n");
 }

@@ -1,43 +1,53 @@
-/** REST throughput of our server with autocannon (run by Node, in its own process). */
+/** REST throughput with autocannon (run by Node, in its own process): the same two routes on every target. */
 import { resolve } from "node:path";
 import type { ServerProc } from "./procs.ts";
+import type { Target } from "./targets.ts";
 
 const autocannon = resolve(import.meta.dir, "../../node_modules/autocannon/autocannon.js");
 
-async function cannon(args: string[]): Promise<{ rps: number; p99: number; non2xx: number }> {
+async function cannon(args: string[], timeoutMs: number): Promise<{ rps: number; p50: number; p99: number; non2xx: number; errors: number }> {
   const proc = Bun.spawn(["node", autocannon, "-j", ...args], { stdout: "pipe", stderr: "ignore" });
-  const out = JSON.parse(await new Response(proc.stdout).text()) as { requests: { average: number }; latency: { p99: number }; non2xx: number };
-  await proc.exited;
-  return { rps: out.requests.average, p99: out.latency.p99, non2xx: out.non2xx };
+  const timer = setTimeout(() => proc.kill("SIGKILL"), timeoutMs);
+  try {
+    const out = JSON.parse(await new Response(proc.stdout).text()) as {
+      requests: { average: number };
+      latency: { p50: number; p99: number };
+      non2xx: number;
+      errors: number;
+    };
+    return { rps: out.requests.average, p50: out.latency.p50, p99: out.latency.p99, non2xx: out.non2xx, errors: out.errors };
+  } finally {
+    clearTimeout(timer);
+    await proc.exited;
+  }
 }
 
-export async function runRest(
-  server: ServerProc,
-  token: (url: string, email: string) => Promise<string>,
-  seconds: number,
-  log: (s: string) => void,
-): Promise<Record<string, number>> {
-  try {
-    const a = await token(server.url, "rest-a@bench.example");
-    await token(server.url, "rest-b@bench.example");
-    for (let i = 0; i < 5; i++) await token(server.url, `rest-c${i}@bench.example`);
-    const auth = ["-H", `authorization=Bearer ${a}`];
-    for (let i = 0; i < 5; i++) {
-      await fetch(`${server.url}/api/messages/send`, {
-        method: "POST",
-        headers: { authorization: `Bearer ${a}`, "content-type": "application/json" },
-        body: JSON.stringify({ to_email: `rest-c${i}@bench.example`, message: "hello" }),
-      });
-    }
-    const list = await cannon(["-c", "20", "-d", String(seconds), ...auth, `${server.url}/api/conversations`]);
-    const send = await cannon([
-      "-c", "20", "-d", String(seconds), ...auth, "-m", "POST", "-H", "content-type=application/json",
-      "-b", JSON.stringify({ to_email: "rest-b@bench.example", message: "load" }), `${server.url}/api/messages/send`,
-    ]);
-    const r = { list_rps: list.rps, list_p99_ms: list.p99, list_non2xx: list.non2xx, send_rps: send.rps, send_p99_ms: send.p99, send_non2xx: send.non2xx };
-    log(`rest ours: ${JSON.stringify(r)}`);
-    return r;
-  } finally {
-    await server.stop();
+/** Seeds a user with 5 conversations, then loads GET /api/conversations and POST /api/messages/send for `seconds` each. */
+export async function restOnce(t: Target, server: ServerProc, seconds: number, connections: number): Promise<Record<string, number>> {
+  const email = (s: string) => `rest-${s}@bench.example`;
+  const a = await t.token(server.url, email("a"));
+  await t.token(server.url, email("b"));
+  const headers = { authorization: `Bearer ${a}`, "content-type": "application/json" };
+  for (let i = 0; i < 5; i++) {
+    await t.token(server.url, email(`c${i}`));
+    const res = await fetch(`${server.url}/api/messages/send`, { method: "POST", headers, body: JSON.stringify({ to_email: email(`c${i}`), message: "hello" }) });
+    if (res.status !== 201) throw new Error(`seeding failed: ${res.status} ${await res.text()}`);
   }
+  const common = ["-c", String(connections), "-d", String(seconds), "-H", `authorization=Bearer ${a}`];
+  const limit = (seconds + 20) * 1000;
+  const list = await cannon([...common, `${server.url}/api/conversations`], limit);
+  const send = await cannon(
+    [...common, "-m", "POST", "-H", "content-type=application/json", "-b", JSON.stringify({ to_email: email("b"), message: "load" }), `${server.url}/api/messages/send`],
+    limit,
+  );
+  return {
+    list_rps: list.rps,
+    list_p50_ms: list.p50,
+    list_p99_ms: list.p99,
+    list_bad: list.non2xx + list.errors,
+    send_rps: send.rps,
+    send_p50_ms: send.p50,
+    send_p99_ms: send.p99,
+    send_bad: send.non2xx + send.errors,
+  };
 }

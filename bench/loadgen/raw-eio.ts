@@ -83,6 +83,7 @@ export class RawEioClient {
         socket: {
           open(s) {
             self.sock = s;
+            s.setNoDelay(true);
             s.write(
               `GET /socket.io/?EIO=4&transport=websocket HTTP/1.1\r\nHost: ${u.host}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n` +
                 "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n",

@@ -8,6 +8,7 @@
  * Handlers: `join` {room} (ack), `bcast` {room, ...} → room "bcast"; and, after a JWT check at
  * connect, `send_message` {to_email, message} persisted to MongoDB like our server does
  * (find-or-create conversation, $inc seq and unread, insert message) then `new_message` to both users.
+ * REST (same JWT): `GET /api/conversations`, `POST /api/messages/send`, on plain node:http / Bun.serve.
  */
 import { createHmac, timingSafeEqual } from "node:crypto";
 import { createServer } from "node:http";
@@ -36,9 +37,55 @@ if (process.env.MONGODB_URL) {
   const client = new MongoClient(process.env.MONGODB_URL, { maxPoolSize: 50 });
   await client.connect();
   db = client.db(process.env.DATABASE_NAME ?? "peer_bench");
+  await Promise.all([
+    db.collection("conversations").createIndex({ direct_key: 1 }, { unique: true }),
+    db.collection("conversations").createIndex({ participants: 1, last_message_time: -1 }),
+    db.collection("chat_messages").createIndex({ conversation_id: 1, seq: -1 }),
+  ]);
 }
 
 const io = new Server({ serveClient: false, maxHttpBufferSize: 2e6 });
+
+/** Stores a message the straightforward way (three round trips) and delivers it to both users. */
+async function sendMessage(from, data) {
+  const to = String(data?.to_email);
+  if (!from || !db || typeof data?.message !== "string" || to === from) throw new Error("bad request");
+  const pair = [from, to].sort();
+  const key = pair.join("\n");
+  const conversations = db.collection("conversations");
+  const now = new Date();
+  await conversations.updateOne(
+    { direct_key: key },
+    { $setOnInsert: { participants: pair, direct_key: key, created_at: now, last_seq: 0, unread: [0, 0] } },
+    { upsert: true },
+  );
+  const conv = await conversations.findOneAndUpdate(
+    { direct_key: key },
+    { $inc: { last_seq: 1, [`unread.${pair[0] === to ? 0 : 1}`]: 1 }, $set: { last_message: data.message.slice(0, 200), last_message_time: now } },
+    { returnDocument: "after" },
+  );
+  const message = { _id: new ObjectId(), conversation_id: conv._id.toHexString(), seq: conv.last_seq, sender_email: from, message: data.message, timestamp: now };
+  await db.collection("chat_messages").insertOne(message);
+  const view = { ...message, id: message._id.toHexString(), _id: undefined };
+  io.to([`user:${from}`, `user:${to}`]).emit("new_message", view);
+  return view;
+}
+
+/** The two REST routes the benchmark measures, on plain HTTP (no framework: the fastest Node baseline). */
+async function rest(method, path, authorization, readBody) {
+  const email = verifyJwt(String(authorization ?? "").replace(/^Bearer /, ""));
+  if (!email) return { status: 401, body: { error: { code: "UNAUTHORIZED", message: "unauthorized" } } };
+  if (method === "GET" && path === "/api/conversations") {
+    const list = await db.collection("conversations").find({ participants: email }).sort({ last_message_time: -1 }).limit(100).toArray();
+    const view = ({ _id, unread, direct_key: _k, ...c }) => ({ ...c, id: _id.toHexString(), unread_count: Object.fromEntries(c.participants.map((p, i) => [p, unread[i]])) });
+    return { status: 200, body: list.map(view) };
+  }
+  if (method === "POST" && path === "/api/messages/send") {
+    const message = await sendMessage(email, JSON.parse(await readBody()));
+    return { status: 201, body: { message, duplicate: false } };
+  }
+  return { status: 404, body: { error: { code: "NOT_FOUND", message: "not found" } } };
+}
 
 io.use((socket, next) => {
   const token = socket.handshake.auth?.token;
@@ -60,27 +107,7 @@ io.on("connection", (socket) => {
   });
   socket.on("send_message", async (data, ack) => {
     try {
-      const from = socket.data.email;
-      const to = String(data?.to_email);
-      if (!from || !db || typeof data?.message !== "string") throw new Error("bad request");
-      const pair = [from, to].sort();
-      const key = pair.join("\n");
-      const conversations = db.collection("conversations");
-      const now = new Date();
-      await conversations.updateOne(
-        { direct_key: key },
-        { $setOnInsert: { participants: pair, direct_key: key, created_at: now, last_seq: 0, unread: [0, 0] } },
-        { upsert: true },
-      );
-      const conv = await conversations.findOneAndUpdate(
-        { direct_key: key },
-        { $inc: { last_seq: 1, [`unread.${pair[0] === to ? 0 : 1}`]: 1 }, $set: { last_message: data.message.slice(0, 200), last_message_time: now } },
-        { returnDocument: "after" },
-      );
-      const message = { _id: new ObjectId(), conversation_id: conv._id.toHexString(), seq: conv.last_seq, sender_email: from, message: data.message, timestamp: now };
-      await db.collection("chat_messages").insertOne(message);
-      const view = { ...message, id: message._id.toHexString(), _id: undefined };
-      io.to([`user:${from}`, `user:${to}`]).emit("new_message", view);
+      const view = await sendMessage(socket.data.email, data);
       if (typeof ack === "function") ack({ ok: true, message: view });
     } catch (err) {
       if (typeof ack === "function") ack({ ok: false, error: { message: String(err?.message ?? err) } });
@@ -93,9 +120,37 @@ if (useBun) {
   const engine = new Engine({ path: "/socket.io/", maxHttpBufferSize: 2e6 });
   io.bind(engine);
   const handler = engine.handler();
-  globalThis.Bun.serve({ hostname: "127.0.0.1", port, ...handler, idleTimeout: 60 });
+  globalThis.Bun.serve({
+    hostname: "127.0.0.1",
+    port,
+    ...handler,
+    idleTimeout: 60,
+    async fetch(req, server) {
+      const url = new URL(req.url);
+      if (url.pathname.startsWith("/socket.io/")) return handler.fetch(req, server);
+      try {
+        const r = await rest(req.method, url.pathname, req.headers.get("authorization"), () => req.text());
+        return Response.json(r.body, { status: r.status });
+      } catch (err) {
+        return Response.json({ error: { message: String(err?.message ?? err) } }, { status: 400 });
+      }
+    },
+  });
 } else {
-  const http = createServer();
+  const http = createServer(async (req, res) => {
+    const readBody = async () => {
+      let body = "";
+      for await (const chunk of req) body += chunk;
+      return body;
+    };
+    let r;
+    try {
+      r = await rest(req.method, req.url.split("?")[0], req.headers.authorization, readBody);
+    } catch (err) {
+      r = { status: 400, body: { error: { message: String(err?.message ?? err) } } };
+    }
+    res.writeHead(r.status, { "content-type": "application/json" }).end(JSON.stringify(r.body));
+  });
   io.attach(http);
   http.listen(port, "127.0.0.1");
 }

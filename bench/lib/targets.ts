@@ -1,0 +1,66 @@
+/**
+ * The three servers under test, each started as its own child process on
+ * 127.0.0.1 with a free port: ours (this repository), the official socket.io
+ * server on Node (default `ws` engine) and on Bun (@socket.io/bun-engine).
+ * The peers run bench/peers/socketio-peer.mjs: one source, two engines.
+ */
+import { join } from "node:path";
+import { sign } from "hono/jwt";
+import { startServer, type ServerProc } from "./procs.ts";
+
+export type TargetName = "ours" | "socket.io-node" | "socket.io-bun";
+export const TARGETS: TargetName[] = ["ours", "socket.io-node", "socket.io-bun"];
+
+export interface Target {
+  name: TargetName;
+  /** Server with the `join` / `bcast` handlers only (no database). */
+  broadcast(): Promise<ServerProc>;
+  /** The chat server on database `db`. */
+  chat(db: string): Promise<ServerProc>;
+  /** A token for `email` (ours: REST login, which also registers the user; peers: signed with the shared secret). */
+  token(url: string, email: string): Promise<string>;
+}
+
+const POLL = "/socket.io/?EIO=4&transport=polling";
+
+export function makeTargets(root: string, mongoUrl: string, secret: string): Target[] {
+  const bun = process.execPath;
+  const peerFile = join(root, "bench/peers/socketio-peer.mjs");
+  const peerToken = async (_url: string, email: string) => sign({ sub: email, exp: Math.floor(Date.now() / 1000) + 3600 }, secret, "HS256");
+  const peerEnv = (db: string) => ({ MONGODB_URL: mongoUrl, DATABASE_NAME: db, JWT_SECRET_KEY: secret });
+  return [
+    {
+      name: "ours",
+      broadcast: () => startServer([bun, join(root, "bench/peers/ours-broadcast.ts")], {}, POLL),
+      chat: (db) =>
+        startServer(
+          [bun, join(root, "src/main.ts")],
+          { NODE_ENV: "production", MONGODB_URL: mongoUrl, DATABASE_NAME: db, JWT_SECRET_KEY: secret, LOG_LEVEL: "error", RATE_SEND_PER_10S: "1000000000" },
+          "/health",
+        ),
+      token: oursToken,
+    },
+    {
+      name: "socket.io-node",
+      broadcast: () => startServer(["node", peerFile], {}, POLL),
+      chat: (db) => startServer(["node", peerFile], peerEnv(db), POLL),
+      token: peerToken,
+    },
+    {
+      name: "socket.io-bun",
+      broadcast: () => startServer([bun, peerFile], { PEER_ENGINE: "bun" }, POLL),
+      chat: (db) => startServer([bun, peerFile], { PEER_ENGINE: "bun", ...peerEnv(db) }, POLL),
+      token: peerToken,
+    },
+  ];
+}
+
+async function oursToken(url: string, email: string): Promise<string> {
+  const res = await fetch(`${url}/api/auth/login`, {
+    method: "POST",
+    headers: { "content-type": "application/json" },
+    body: JSON.stringify({ email, name: email.split("@")[0] }),
+  });
+  if (!res.ok) throw new Error(`login failed: ${res.status}`);
+  return ((await res.json()) as { access_token: string }).access_token;
+}
