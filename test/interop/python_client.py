@@ -12,11 +12,19 @@ import socketio
 base, token, to_email, transport = sys.argv[1:5]
 transports = {"polling": ["polling"], "default": ["polling", "websocket"], "websocket": ["websocket"]}[transport]
 sio = socketio.Client(reconnection=False)
+# engineio runs every incoming message's handler in its own thread, so the
+# error event may be handled after the ack that follows it on the wire: wait
+# for each observed event explicitly instead of assuming arrival order.
 got_message = threading.Event()
+got_error = threading.Event()
+
+
+print_lock = threading.Lock()
 
 
 def out(kind, data):
-    print(json.dumps({"event": kind, "data": data}), flush=True)
+    with print_lock:  # handlers run on their own threads; keep lines whole
+        print(json.dumps({"event": kind, "data": data}), flush=True)
 
 
 @sio.on("new_message")
@@ -28,6 +36,7 @@ def on_new_message(data):
 @sio.on("error")
 def on_error(data):
     out("error", data)
+    got_error.set()
 
 
 sio.connect(base, auth={"token": token}, transports=transports, wait_timeout=5)
@@ -36,7 +45,8 @@ ack = sio.call("send_message", {"to_email": to_email, "message": "hello from pyt
 out("ack", ack)
 bad = sio.call("send_message", {"to_email": 42}, timeout=5)
 out("bad_ack", bad)
-if not got_message.wait(5):
-    out("timeout", "no new_message")
-    sys.exit(1)
+for name, flag in (("new_message", got_message), ("error", got_error)):
+    if not flag.wait(5):
+        out("timeout", "no " + name)
+        sys.exit(1)
 sio.disconnect()
