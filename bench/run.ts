@@ -6,6 +6,7 @@
  *   bun run bench                 full run (about 15 minutes)
  *   bun run bench --quick         under a minute
  *   bun run bench --only chat     one scenario (broadcast, connections, chat, rest, db), results not saved
+ *   … --targets ours --repeats 1  (development) fewer servers or repeats, results not saved
  * Prints a markdown table, writes bench/results/latest.json (latest-quick.json for --quick),
  * and ends with `broadcast ratio vs socket.io-node: X.XX, vs socket.io-bun: Y.YY`.
  */
@@ -19,7 +20,8 @@ import { restOnce } from "./lib/rest.ts";
 import { makeTargets, type Target } from "./lib/targets.ts";
 
 const quick = process.argv.includes("--quick");
-const only = process.argv.includes("--only") ? process.argv[process.argv.indexOf("--only") + 1] : undefined;
+const arg = (name: string) => (process.argv.includes(name) ? process.argv[process.argv.indexOf(name) + 1] : undefined);
+const only = arg("--only");
 const wanted = (s: string) => !only || only === s;
 const root = resolve(import.meta.dir, "..");
 const P = quick
@@ -29,6 +31,7 @@ const P = quick
       // 19,500: the per-process file limit here is 20,000 (hard, cannot be raised without CAP_SYS_RESOURCE)
       conns: 19_500, pairs: 50, chatRates: [500, 1000, 2000], chatMs: 5000, ackTimeoutMs: 10_000, restSeconds: 5, restConns: 20, dbMs: 3000, dbWriters: 8 };
 
+const started = Date.now();
 const SECRET = Buffer.from(crypto.getRandomValues(new Uint8Array(48))).toString("base64url");
 type Row = Record<string, unknown>;
 /** runs[scenario][key][repeat]: every measurement, kept in the JSON. */
@@ -39,7 +42,7 @@ const slug = (s: string) => s.replace(/\W/g, "_");
 const record = (scenario: string, key: string, row: Row) => {
   (runs[scenario]![key] ??= []).push(row);
   const { ladder: _ladder, ...short } = row;
-  log(`${scenario} ${key}: ${JSON.stringify(short, (_k, v) => (typeof v === "number" ? Math.round(v * 10) / 10 : v))}`);
+  log(`[${((Date.now() - started) / 1000).toFixed(1)} s] ${scenario} ${key}: ${JSON.stringify(short, (_k, v) => (typeof v === "number" ? Math.round(v * 10) / 10 : v))}`);
 };
 
 /** Runs one measurement; a failure is logged and recorded, and the run goes on. */
@@ -123,12 +126,14 @@ async function dbCeiling(mongoUrl: string) {
   }
 }
 
-const started = Date.now();
 const load0 = loadavg();
 let mongoUrl = process.env.MONGODB_URL ?? "";
 const ownDb = mongoUrl ? null : await startEmbeddedDb({ dataDir: mkdtempSync(join(tmpdir(), "bench-db-")), projectRoot: root, sync: "normal" });
 if (ownDb) mongoUrl = ownDb.url;
-const targets = makeTargets(root, mongoUrl, SECRET);
+const pick = arg("--targets")?.split(",");
+const targets = makeTargets(root, mongoUrl, SECRET).filter((t) => !pick || pick.includes(t.name));
+if (arg("--repeats")) P.repeats = Number(arg("--repeats"));
+const partial = Boolean(only || pick || arg("--repeats"));
 try {
   const rounds = async (label: string, fn: (t: Target) => Promise<void>) => {
     for (let i = 0; i < P.repeats; i++) for (const t of targets) await attempt(`${label} ${t.name} #${i + 1}`, () => fn(t));
@@ -172,7 +177,7 @@ const machine = {
 const ratios = { ratio, chatRates: P.chatRates };
 const bNode = ratio("broadcast", "saturation_msgs_per_s", "ours", "socket.io-node");
 const bBun = ratio("broadcast", "saturation_msgs_per_s", "ours", "socket.io-bun");
-if (!only) {
+if (!partial) {
   mkdirSync(join(root, "bench/results"), { recursive: true });
   const file = join(root, `bench/results/${quick ? "latest-quick" : "latest"}.json`);
   const doc = { mode: quick ? "quick" : "full", date: new Date().toISOString(), seconds: (Date.now() - started) / 1000, command: `bun run bench${quick ? " --quick" : ""}`,

@@ -1,5 +1,6 @@
 /** REST throughput with autocannon (run by Node, in its own process): the same two routes on every target. */
 import { resolve } from "node:path";
+import { cpuSeconds } from "../loadgen/cpu.ts";
 import type { ServerProc } from "./procs.ts";
 import type { Target } from "./targets.ts";
 
@@ -35,19 +36,26 @@ export async function restOnce(t: Target, server: ServerProc, seconds: number, c
   }
   const common = ["-c", String(connections), "-d", String(seconds), "-H", `authorization=Bearer ${a}`];
   const limit = (seconds + 20) * 1000;
-  const list = await cannon([...common, `${server.url}/api/conversations`], limit);
-  const send = await cannon(
+  /** Runs autocannon and adds the server's CPU over the run (% of a core, per second of load). */
+  const measured = async (args: string[]) => {
+    const c0 = cpuSeconds(server.pid);
+    const r = await cannon(args, limit);
+    return { ...r, cpu: Math.round((100 * (cpuSeconds(server.pid) - c0)) / seconds) };
+  };
+  const list = await measured([...common, `${server.url}/api/conversations`]);
+  const send = await measured(
     [...common, "-m", "POST", "-H", "content-type=application/json", "-b", JSON.stringify({ to_email: email("b"), message: "load" }), `${server.url}/api/messages/send`],
-    limit,
   );
   return {
     list_rps: list.rps,
     list_p50_ms: list.p50,
     list_p99_ms: list.p99,
     list_bad: list.non2xx + list.errors,
+    list_server_cpu_pct: list.cpu,
     send_rps: send.rps,
     send_p50_ms: send.p50,
     send_p99_ms: send.p99,
     send_bad: send.non2xx + send.errors,
+    send_server_cpu_pct: send.cpu,
   };
 }

@@ -15,7 +15,7 @@ const client = new MongoClient(cfg.url, { maxPoolSize: cfg.writers + 2 });
 const deadline = setTimeout(() => {
   out({ error: "db-ceiling deadline exceeded" });
   process.exit(2);
-}, cfg.ms * 3 + 60_000);
+}, cfg.ms * 5 + 10_000); // a few phases of `ms` each, plus setup: a stall fails fast instead of stretching --quick
 
 const msg = (conv: string, seq: number) => ({
   _id: new ObjectId(),
