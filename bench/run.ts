@@ -3,7 +3,7 @@
  * socket.io on Bun (@socket.io/bun-engine), same machine, same database, same
  * load generator, in one run. Repeats are interleaved (ours, node, bun, ours, …)
  * so that load from elsewhere on the machine falls on every server alike.
- *   bun run bench                 full run (about 15 minutes)
+ *   bun run bench                 full run (about 13 minutes)
  *   bun run bench --quick         under a minute
  *   bun run bench --only chat     one scenario (broadcast, connections, chat, rest, db), results not saved
  *   … --targets ours --repeats 1  (development) fewer servers or repeats, results not saved
