@@ -86,6 +86,14 @@ export function createConversationsRepo(col: Collection<ConversationDoc>): Conve
       if (!d) throw new Error(`recordMessages: conversation ${id} vanished`);
       return { conversation: toConversation(d), lastSeq: d.last_seq };
     },
+    async uncountUnread(id, participantIndex, n) {
+      const _id = parseId(id);
+      if (!_id || n <= 0) return;
+      const field = `unread.${participantIndex}`;
+      // Atomic either way: subtract when the count is still at least n, else (read meanwhile) clamp to zero.
+      const r = await col.updateOne({ _id, [field]: { $gte: n } }, { $inc: { [field]: -n } });
+      if (r.matchedCount === 0) await col.updateOne({ _id, [field]: { $lt: n } }, { $set: { [field]: 0 } });
+    },
     async markRead(id, participantIndex, at) {
       const _id = parseId(id);
       if (!_id) return null;

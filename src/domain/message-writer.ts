@@ -91,11 +91,16 @@ export class MessageWriter {
     });
     const first = lastSeq - batch.length + 1;
     const stored = await this.messages.insertMany(batch.map((p, i) => ({ ...p.item.doc, seq: first + i })));
-    // Each message's own view of the unread counts: the final counts minus the later messages of the batch.
-    const later: [number, number] = [0, 0];
+    // A client_id re-send that another process stored first is not new: take back its unread increment
+    // (its seq stays unused, which is harmless: seqs order messages, they do not count them).
+    const uncounted: [number, number] = [0, 0];
+    stored.forEach((s, i) => s.created || uncounted[batch[i]!.item.recipientIndex]++);
+    for (const idx of [0, 1] as const) if (uncounted[idx]) await this.conversations.uncountUnread(conversationId, idx, uncounted[idx]);
+    // Each message's own view of the unread counts: the final counts minus the later new messages of the batch.
+    const [a, b] = conversation.participants;
+    const later: [number, number] = [uncounted[0], uncounted[1]];
     const out: Written[] = new Array(batch.length);
     for (let i = batch.length - 1; i >= 0; i--) {
-      const [a, b] = conversation.participants;
       out[i] = {
         ...stored[i]!,
         conversation: {
@@ -103,7 +108,7 @@ export class MessageWriter {
           unread_count: { [a]: (conversation.unread_count[a] ?? 0) - later[0], [b]: (conversation.unread_count[b] ?? 0) - later[1] },
         },
       };
-      later[batch[i]!.item.recipientIndex]++;
+      if (stored[i]!.created) later[batch[i]!.item.recipientIndex]++;
     }
     return out;
   }

@@ -45,24 +45,33 @@ export class MessagesService {
     if (input.to_email === sender.email) {
       throw new AppError("CANNOT_MESSAGE_SELF", "you cannot send a message to yourself");
     }
-    await this.users.requireExists(input.to_email);
-    const conversationId = await this.conversations.directIdFor(sender.email, input.to_email);
-    if (!input.client_id) return this.store(sender, input, conversationId);
+    if (!input.client_id) return this.store(sender, input, await this.resolveConversation(sender, input));
 
+    // Registered before the first await, so a twin that arrives at any moment of this send's life
+    // (even while we are still looking for a stored copy) waits for it instead of writing a second copy.
     const key = `${sender.email}\n${input.client_id}`;
     const earlier = this.inFlight.get(key);
-    if (earlier) return this.duplicate((await earlier).message, conversationId);
-    const dup = await this.messagesRepo.findByClientId(sender.email, input.client_id);
-    if (dup) return this.duplicate(dup, conversationId);
-    const again = this.inFlight.get(key); // a twin may have started while we looked
-    if (again) return this.duplicate((await again).message, conversationId);
-    const sending = this.store(sender, input, conversationId);
+    if (earlier) return this.duplicateOf(await earlier, await this.resolveConversation(sender, input));
+    const sending = this.sendOnce(sender, input, input.client_id);
     this.inFlight.set(key, sending);
     try {
       return await sending;
     } finally {
       this.inFlight.delete(key);
     }
+  }
+
+  private async sendOnce(sender: Sender, input: SendMessageInput, clientId: string): Promise<SendResult> {
+    const conversationId = await this.resolveConversation(sender, input);
+    const dup = await this.messagesRepo.findByClientId(sender.email, clientId);
+    if (dup) return this.duplicateOf({ message: dup, conversation: null, created: false }, conversationId);
+    return this.store(sender, input, conversationId);
+  }
+
+  /** The recipient must exist; the direct conversation is created on the first message. */
+  private async resolveConversation(sender: Sender, input: SendMessageInput): Promise<string> {
+    await this.users.requireExists(input.to_email);
+    return this.conversations.directIdFor(sender.email, input.to_email);
   }
 
   private async store(sender: Sender, input: SendMessageInput, conversationId: string): Promise<SendResult> {
@@ -87,11 +96,11 @@ export class MessagesService {
     return written;
   }
 
-  private duplicate(dup: Message, conversationId: string): SendResult {
-    if (dup.conversation_id !== conversationId) {
+  private duplicateOf(first: SendResult, conversationId: string): SendResult {
+    if (first.message.conversation_id !== conversationId) {
       throw new AppError("BAD_REQUEST", "client_id was already used for a message in another conversation");
     }
-    return { message: dup, conversation: null, created: false };
+    return { message: first.message, conversation: null, created: false };
   }
 
   private async requireInConversation(messageId: string, conversationId: string): Promise<void> {

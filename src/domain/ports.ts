@@ -29,6 +29,11 @@ export interface ConversationsRepo {
     id: string,
     input: { count: number; unreadIncrements: [number, number]; preview: string; sender: string; at: Date },
   ): Promise<{ conversation: Conversation; lastSeq: number }>;
+  /**
+   * Takes back unread increments for messages that turned out to be stored already (a re-send
+   * raced by another process), never below zero.
+   */
+  uncountUnread(id: string, participantIndex: 0 | 1, n: number): Promise<void>;
   /** Sets one participant's unread count to zero. */
   markRead(id: string, participantIndex: 0 | 1, at: Date): Promise<Conversation | null>;
 }
