@@ -6,6 +6,7 @@ Prints one JSON line per observed event, then exits 0 on success.
 import json
 import sys
 import threading
+import time
 
 import socketio
 
@@ -20,6 +21,12 @@ got_error = threading.Event()
 
 
 print_lock = threading.Lock()
+started = time.monotonic()
+
+
+def step(what):
+    """Progress on stderr, so a failure or a kill shows how far the client got and when."""
+    print(f"[{time.monotonic() - started:.2f}s] {what}", file=sys.stderr, flush=True)
 
 
 def out(kind, data):
@@ -39,14 +46,20 @@ def on_error(data):
     got_error.set()
 
 
+step("connecting")
 sio.connect(base, auth={"token": token}, transports=transports, wait_timeout=5)
 out("transport", sio.transport())
+step("connected on " + sio.transport())
 ack = sio.call("send_message", {"to_email": to_email, "message": "hello from python", "message_type": "text", "reply_to": None}, timeout=5)
 out("ack", ack)
+step("acked")
 bad = sio.call("send_message", {"to_email": 42}, timeout=5)
 out("bad_ack", bad)
+step("bad payload refused")
 for name, flag in (("new_message", got_message), ("error", got_error)):
     if not flag.wait(5):
         out("timeout", "no " + name)
         sys.exit(1)
+step("disconnecting")
 sio.disconnect()
+step("disconnected")
