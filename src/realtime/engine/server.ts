@@ -171,9 +171,15 @@ export class EngineServer {
     };
   }
 
-  /** Closes every session (server shutting down). */
-  close(): void {
+  /**
+   * Closes every session (server shutting down). Each client is sent a close packet; a polling
+   * client between two GETs gets it on its next GET, so wait up to `graceMs` for those before
+   * dropping the rest (else they would see a transport error instead of a clean close).
+   */
+  async close(graceMs = 1000): Promise<void> {
     for (const s of [...this.sessions.values()]) s.close("server shutting down", true);
+    const deadline = Date.now() + graceMs;
+    while (this.sessions.size > 0 && Date.now() < deadline) await Bun.sleep(10);
     for (const s of [...this.sessions.values()]) s.close("server shutting down");
   }
 }

@@ -124,7 +124,7 @@ export class SocketIOServer {
   }
 
   async close(): Promise<void> {
-    this.engine.close();
+    await this.engine.close();
   }
 }
 

@@ -139,3 +139,28 @@ describe("upgrade polling → websocket", () => {
     b.close();
   });
 });
+
+describe("shutdown", () => {
+  test("a polling client between two GETs still gets its close packet; a held GET gets it at once; a websocket is closed", async () => {
+    const own = startHarness({ pingInterval: 10_000, pingTimeout: 5000 });
+    try {
+      const idle = await pollingHandshake(own.url); // no GET pending when the server starts closing
+      const holding = await pollingHandshake(own.url);
+      const held = poll(own.url, holding.sid);
+      const ws = new RawWs(`${own.url}/socket.io/?EIO=4&transport=websocket`);
+      expect(String(await ws.next()).startsWith("0")).toBe(true);
+      await Bun.sleep(20); // the held GET has reached the server
+      const closing = own.io.close();
+      expect(await (await held).text()).toBe("1");
+      await expect(ws.next()).rejects.toThrow("websocket closed"); // as the official server: closed, no packet
+      const late = await poll(own.url, idle.sid);
+      expect(await late.text()).toBe("1");
+      await closing;
+      expect(own.io.engine.clientsCount).toBe(0);
+      // Once closed, the session is gone: the official answer for an unknown sid.
+      expect((await poll(own.url, idle.sid)).status).toBe(400);
+    } finally {
+      await own.close();
+    }
+  });
+});
