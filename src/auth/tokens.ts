@@ -19,8 +19,17 @@ export interface Tokens {
 }
 
 const MAX_TOKEN_LENGTH = 4096;
+/** Verified tokens kept to skip the HMAC on the next request with the same token (a client reuses it for hours). */
+const VERIFIED_CACHE_SIZE = 10_000;
 
 export function createTokens(cfg: TokenConfig): Tokens {
+  // Keyed by the exact token string, so only a byte-identical token that already passed the full
+  // check hits; its expiry is still checked on every use. Insertion order makes the oldest go first.
+  const verified = new Map<string, { sub: string; exp: number }>();
+  const remember = (token: string, sub: string, exp: number) => {
+    if (verified.size >= VERIFIED_CACHE_SIZE) verified.delete(verified.keys().next().value!);
+    verified.set(token, { sub, exp });
+  };
   return {
     async issue(email) {
       const now = Math.floor(Date.now() / 1000);
@@ -31,6 +40,12 @@ export function createTokens(cfg: TokenConfig): Tokens {
     async verify(token) {
       if (typeof token !== "string" || token.length === 0) throw new AppError("UNAUTHORIZED", "missing token");
       if (token.length > MAX_TOKEN_LENGTH) throw new AppError("UNAUTHORIZED", "invalid token");
+      const known = verified.get(token);
+      if (known) {
+        if (known.exp > Date.now() / 1000) return known.sub;
+        verified.delete(token);
+        throw new AppError("UNAUTHORIZED", "invalid or expired token");
+      }
       let payload: Record<string, unknown>;
       try {
         payload = await verify(token, cfg.secret, cfg.algorithm);
@@ -39,6 +54,7 @@ export function createTokens(cfg: TokenConfig): Tokens {
       }
       if (typeof payload.exp !== "number") throw new AppError("UNAUTHORIZED", "token has no expiry");
       if (typeof payload.sub !== "string" || !payload.sub.includes("@")) throw new AppError("UNAUTHORIZED", "invalid token subject");
+      remember(token, payload.sub, payload.exp);
       return payload.sub;
     },
   };

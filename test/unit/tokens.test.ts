@@ -36,6 +36,17 @@ describe("tokens", () => {
     }
   });
 
+  test("a token verified once is still checked for expiry on later uses; a look-alike is never taken from the cache", async () => {
+    const now = Math.floor(Date.now() / 1000);
+    const soon = await sign({ sub: "a@x.io", exp: now + 1 }, secret, "HS256");
+    expect(await tokens.verify(soon)).toBe("a@x.io");
+    expect(await tokens.verify(soon)).toBe("a@x.io"); // from the cache
+    const [h, , s] = soon.split(".");
+    await expect(tokens.verify(`${h}.${b64({ sub: "admin@x.io", exp: now + 1 })}.${s}`)).rejects.toMatchObject({ code: "UNAUTHORIZED" });
+    await Bun.sleep((now + 1) * 1000 - Date.now() + 20);
+    await expect(tokens.verify(soon)).rejects.toMatchObject({ code: "UNAUTHORIZED" });
+  });
+
   test("bearerToken parses the header", () => {
     expect(bearerToken("Bearer abc.def.ghi")).toBe("abc.def.ghi");
     expect(bearerToken("bearer   xyz")).toBe("xyz");
