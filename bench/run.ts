@@ -14,6 +14,7 @@ import { mkdirSync, mkdtempSync, writeFileSync } from "node:fs";
 import { cpus, loadavg, tmpdir, totalmem } from "node:os";
 import { join, resolve } from "node:path";
 import { startEmbeddedDb } from "../src/embedded-db/embedded-db.ts";
+import { waitForQuiet } from "./loadgen/cpu.ts";
 import { median, rssKiB, startWorker, type ServerProc } from "./lib/procs.ts";
 import { table } from "./lib/report.ts";
 import { restOnce } from "./lib/rest.ts";
@@ -26,10 +27,10 @@ const wanted = (s: string) => !only || only === s;
 const root = resolve(import.meta.dir, "..");
 const P = quick
   ? { repeats: 1, bcastClients: 500, startRate: 200, stepMs: 300, maxLadderMs: 4000, holdMs: 700, fixedRate: 50, fixedMs: 700,
-      conns: 2000, pairs: 10, chatRates: [300], chatMs: 2000, ackTimeoutMs: 5000, restSeconds: 1, restConns: 10, dbMs: 500, dbWriters: 8 }
+      conns: 2000, pairs: 10, chatRates: [300], chatMs: 2000, ackTimeoutMs: 5000, restSeconds: 1, restConns: 10, dbMs: 500, dbWriters: 8, settleMaxMs: 1000 }
   : { repeats: 3, bcastClients: 1000, startRate: 50, stepMs: 1000, maxLadderMs: 12_000, holdMs: 2000, fixedRate: 100, fixedMs: 3000,
       // 19,500: the per-process file limit here is 20,000 (hard, cannot be raised without CAP_SYS_RESOURCE)
-      conns: 19_500, pairs: 50, chatRates: [500, 1000, 2000], chatMs: 5000, ackTimeoutMs: 10_000, restSeconds: 5, restConns: 20, dbMs: 3000, dbWriters: 8 };
+      conns: 19_500, pairs: 50, chatRates: [500, 1000, 2000], chatMs: 5000, ackTimeoutMs: 10_000, restSeconds: 5, restConns: 20, dbMs: 3000, dbWriters: 8, settleMaxMs: 30_000 };
 
 const started = Date.now();
 const SECRET = Buffer.from(crypto.getRandomValues(new Uint8Array(48))).toString("base64url");
@@ -102,9 +103,10 @@ async function chatOnce(t: Target, rate: number) {
   await withServer(() => t.chat(`bench_chat_${slug(t.name)}_${rate}_${Date.now()}`), async (server) => {
     const users = [];
     for (let i = 0; i < P.pairs * 2; i++) users.push({ email: `u${i}@bench.example`, token: await t.token(server.url, `u${i}@bench.example`) });
+    const settle_ms = await waitForQuiet(P.settleMaxMs);
     const w = startWorker({ scenario: "chat", url: server.url, serverPid: server.pid, users, rate, durationMs: P.chatMs, ackTimeoutMs: P.ackTimeoutMs });
     try {
-      record("chat", `${t.name}@${rate}`, await w.next());
+      record("chat", `${t.name}@${rate}`, { ...(await w.next()), settle_ms });
     } finally {
       await w.done();
     }
@@ -113,7 +115,8 @@ async function chatOnce(t: Target, rate: number) {
 
 async function restRun(t: Target) {
   await withServer(() => t.chat(`bench_rest_${slug(t.name)}_${Date.now()}`), async (server) => {
-    record("rest", t.name, await restOnce(t, server, P.restSeconds, P.restConns));
+    const settle_ms = await waitForQuiet(P.settleMaxMs);
+    record("rest", t.name, { ...(await restOnce(t, server, P.restSeconds, P.restConns)), settle_ms });
   });
 }
 

@@ -34,6 +34,10 @@ export async function restOnce(t: Target, server: ServerProc, seconds: number, c
     const res = await fetch(`${server.url}/api/messages/send`, { method: "POST", headers, body: JSON.stringify({ to_email: email(`c${i}`), message: "hello" }) });
     if (res.status !== 201) throw new Error(`seeding failed: ${res.status} ${await res.text()}`);
   }
+  // Every target must answer the same thing, or the comparison means nothing.
+  const seeded = await fetch(`${server.url}/api/conversations`, { headers });
+  const seededBody = (await seeded.json()) as unknown[];
+  if (!Array.isArray(seededBody) || seededBody.length !== 5) throw new Error(`expected 5 conversations, got ${JSON.stringify(seededBody).slice(0, 200)}`);
   const common = ["-c", String(connections), "-d", String(seconds), "-H", `authorization=Bearer ${a}`];
   const limit = (seconds + 20) * 1000;
   /** Runs autocannon and adds the server's CPU over the run (% of a core, per second of load). */

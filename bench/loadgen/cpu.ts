@@ -51,3 +51,20 @@ export function startMeter(serverPid: number | undefined): () => CpuReport {
     return { server_cpu_pct: pct(server), loadgen_cpu_pct: pct(loadgen), other_cpu_pct: pct(Math.max(0, busy - (Number.isNaN(server) ? 0 : server) - loadgen)) };
   };
 }
+
+/**
+ * Waits until the machine is quiet (under `maxBusyPct` of one core, all processes, over 300 ms windows),
+ * at most `maxMs`: a database still working off the previous phase's backlog (a saturated peer
+ * leaves one) would otherwise slow the next server measured. Returns how long it waited.
+ */
+export async function waitForQuiet(maxMs: number, maxBusyPct = 20): Promise<number> {
+  const t0 = performance.now();
+  for (;;) {
+    const m0 = machineSeconds();
+    const w0 = performance.now();
+    await Bun.sleep(300);
+    const busyPct = (100 * (machineSeconds().busy - m0.busy)) / ((performance.now() - w0) / 1000);
+    const waited = performance.now() - t0;
+    if (busyPct < maxBusyPct || waited >= maxMs) return Math.round(waited);
+  }
+}
