@@ -2,7 +2,7 @@ import { expect, test } from "bun:test";
 import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
-import { MongoClient } from "mongodb";
+import { MongoClient, ObjectId } from "mongodb";
 import { loadConfig } from "../../src/config.ts";
 import { startEmbeddedDb } from "../../src/embedded-db/embedded-db.ts";
 import { waitForPort } from "../../src/embedded-db/free-port.ts";
@@ -55,3 +55,28 @@ test("GET /health answers 503 when the database goes away, and the server keeps 
   expect(login.status).toBe(503);
   await server.stop();
 }, 60_000);
+
+test("the embedded FerretDB finds, updates and deletes by _id through the _id index (our patch), not by a table scan", async () => {
+  const db = await startEmbeddedDb({ dataDir: mkdtempSync(join(tmpdir(), "chat-idx-")), projectRoot, preferFerretDb: true });
+  const client = new MongoClient(db.url);
+  try {
+    const col = client.db("idx").collection<{ _id: ObjectId; n: number }>("things");
+    const ids = Array.from({ length: 50 }, () => new ObjectId());
+    await col.insertMany(ids.map((_id, n) => ({ _id, n })));
+    // FerretDB's explain returns SQLite's own query plan for the statement it runs.
+    const explain = (await client.db("idx").command({ explain: { find: "things", filter: { _id: ids[7] } } })) as {
+      queryPlanner: { Plan: string[] };
+    };
+    const plan = explain.queryPlanner.Plan.join("\n");
+    expect(plan).toContain("USING INDEX");
+    expect(plan).not.toMatch(/\bSCAN\b/);
+    // The same expression serves updates and deletes: they still hit exactly the one document.
+    expect((await col.updateOne({ _id: ids[7]! }, { $inc: { n: 100 } })).modifiedCount).toBe(1);
+    expect(await col.findOne({ _id: ids[7]! })).toEqual({ _id: ids[7]!, n: 107 });
+    expect((await col.deleteOne({ _id: ids[8]! })).deletedCount).toBe(1);
+    expect(await col.countDocuments()).toBe(49);
+  } finally {
+    await client.close();
+    await db.stop();
+  }
+}, 120_000);
