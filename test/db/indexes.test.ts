@@ -1,0 +1,31 @@
+/**
+ * Indexes at start: the ones queries use exist, and the ones earlier versions
+ * created that no query uses (each costs every write) are dropped from an existing database.
+ */
+import { afterAll, beforeAll, expect, test } from "bun:test";
+import { ensureIndexes } from "../../src/db/indexes.ts";
+import { startTestServer, type TestServer } from "../helpers/server.ts";
+
+let s: TestServer;
+beforeAll(async () => {
+  s = await startTestServer("indexes");
+});
+afterAll(() => s.stopAndDrop());
+
+const names = async (col: { indexes(): Promise<{ name?: string }[]> }) => (await col.indexes()).map((i) => i.name).sort();
+
+test("start creates the indexes queries use and drops obsolete ones", async () => {
+  const { users, conversations, messages } = s.db.collections;
+  // A database as an earlier version left it.
+  await conversations.createIndex({ direct_key: 1 }, { unique: true, name: "direct_key_unique" });
+  await conversations.createIndex({ last_message_time: -1 }, { name: "last_message_time" });
+  await messages.createIndex({ conversation_id: 1, timestamp: -1 }, { name: "conversation_time" });
+
+  await ensureIndexes(s.db.collections);
+  expect(await names(users)).toEqual(["_id_", "email_unique"]);
+  expect(await names(conversations)).toEqual(["_id_", "participant_activity"]);
+  expect(await names(messages)).toEqual(["_id_", "conversation_seq"]);
+
+  await ensureIndexes(s.db.collections); // idempotent: nothing left to drop is fine
+  expect(await names(conversations)).toEqual(["_id_", "participant_activity"]);
+});
