@@ -60,22 +60,25 @@ export class MessageWriter {
     });
   }
 
-  /** Writes the conversation's queue batch by batch until it is empty; the map entry marks "a writer is active". */
+  /**
+   * Writes the conversation's queue batch by batch until it is empty; the map entry marks "a writer is active".
+   * A batch is taken only once a write slot is ours, so everything that arrived while waiting for the slot goes
+   * in it: under load batches grow instead of the database's command queue.
+   */
   private async drain(conversationId: string): Promise<void> {
-    for (;;) {
-      const queue = this.pending.get(conversationId)!;
-      const batch = queue.splice(0, MAX_BATCH);
-      if (batch.length === 0) {
-        this.pending.delete(conversationId);
-        return;
-      }
-      try {
-        const written = await this.writers.run(() => this.writeBatch(conversationId, batch));
-        batch.forEach((p, i) => p.resolve(written[i]!));
-      } catch (err) {
-        for (const p of batch) p.reject(err);
-      }
+    const queue = this.pending.get(conversationId)!;
+    while (queue.length > 0) {
+      await this.writers.run(async () => {
+        const batch = queue.splice(0, MAX_BATCH);
+        try {
+          const written = await this.writeBatch(conversationId, batch);
+          batch.forEach((p, i) => p.resolve(written[i]!));
+        } catch (err) {
+          for (const p of batch) p.reject(err);
+        }
+      });
     }
+    this.pending.delete(conversationId);
   }
 
   private async writeBatch(conversationId: string, batch: Pending[]): Promise<Written[]> {
