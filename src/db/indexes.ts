@@ -8,7 +8,6 @@
  *                  conversation per pair is enforced by its derived _id
  *   chat_messages: conversation + seq (history pages, newest first)
  */
-import type { Collection, Document } from "mongodb";
 import type { Collections } from "./mongo.ts";
 
 /** Indexes earlier versions created that no query uses; dropped from existing databases. */
@@ -18,7 +17,7 @@ const OBSOLETE: { collection: keyof Collections; name: string }[] = [
   { collection: "messages", name: "conversation_time" },
 ];
 
-async function dropIfPresent(col: Collection<Document>, name: string): Promise<void> {
+async function dropIfPresent(col: { dropIndex(name: string): Promise<unknown> }, name: string): Promise<void> {
   try {
     await col.dropIndex(name);
   } catch (e) {
@@ -33,5 +32,5 @@ export async function ensureIndexes(c: Collections): Promise<void> {
     c.conversations.createIndex({ participants: 1, last_activity: -1 }, { name: "participant_activity" }),
     c.messages.createIndex({ conversation_id: 1, seq: -1 }, { name: "conversation_seq" }),
   ]);
-  for (const o of OBSOLETE) await dropIfPresent(c[o.collection] as unknown as Collection<Document>, o.name);
+  for (const o of OBSOLETE) await dropIfPresent(c[o.collection], o.name);
 }

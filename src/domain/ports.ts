@@ -51,7 +51,7 @@ export interface NewMessage {
 }
 
 export interface MessagesRepo {
-  /** Inserts in order; a message whose (sender, client_id) is stored already comes back as the stored one with created=false. */
+  /** Inserts all of them (results in input order); a message whose (sender, client_id) is stored already comes back as the stored one with created=false. */
   insertMany(m: NewMessage[]): Promise<{ message: Message; created: boolean }[]>;
   findByClientId(sender: string, clientId: string): Promise<Message | null>;
   findById(id: string): Promise<Message | null>;
