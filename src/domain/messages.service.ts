@@ -8,6 +8,7 @@ import { AppError } from "../errors.ts";
 import type { ConversationsService } from "./conversations.service.ts";
 import { sortedPair } from "./conversations.service.ts";
 import { MessageWriter } from "./message-writer.ts";
+import { OrderedIntake, type Turn } from "./ordered-intake.ts";
 import type { ChatPublisher, ConversationsRepo, MessagesRepo } from "./ports.ts";
 import type { SendMessageInput } from "./schemas.ts";
 import type { Conversation, Message } from "./types.ts";
@@ -29,6 +30,8 @@ export class MessagesService {
   private readonly writer: MessageWriter;
   /** Sends with a client_id still being written, so a quick re-send waits for the first instead of racing it. */
   private readonly inFlight = new Map<string, Promise<SendResult>>();
+  /** Sends of one socket reach the writer in the order they arrived (see ordered-intake.ts). */
+  private readonly intake = new OrderedIntake();
 
   constructor(
     conversationsRepo: ConversationsRepo,
@@ -41,18 +44,31 @@ export class MessagesService {
     this.writer = new MessageWriter(conversationsRepo, messagesRepo, writeConcurrency);
   }
 
-  async send(sender: Sender, input: SendMessageInput): Promise<SendResult> {
+  /**
+   * `origin` names where the send came from (a socket id): sends of one origin are stored in
+   * arrival order. Without it (REST), concurrent sends are ordered by when they reach the writer.
+   */
+  async send(sender: Sender, input: SendMessageInput, origin?: string): Promise<SendResult> {
     if (input.to_email === sender.email) {
       throw new AppError("CANNOT_MESSAGE_SELF", "you cannot send a message to yourself");
     }
-    if (!input.client_id) return this.store(sender, input, await this.resolveConversation(sender, input));
+    const turn = this.intake.enter(origin);
+    try {
+      return await this.sendInTurn(sender, input, turn);
+    } finally {
+      turn.end();
+    }
+  }
+
+  private async sendInTurn(sender: Sender, input: SendMessageInput, turn: Turn): Promise<SendResult> {
+    if (!input.client_id) return this.store(sender, input, await this.resolveConversation(sender, input), turn);
 
     // Registered before the first await, so a twin that arrives at any moment of this send's life
     // (even while we are still looking for a stored copy) waits for it instead of writing a second copy.
     const key = `${sender.email}\n${input.client_id}`;
     const earlier = this.inFlight.get(key);
     if (earlier) return this.duplicateOf(await earlier, await this.resolveConversation(sender, input));
-    const sending = this.sendOnce(sender, input, input.client_id);
+    const sending = this.sendOnce(sender, input, input.client_id, turn);
     this.inFlight.set(key, sending);
     try {
       return await sending;
@@ -61,11 +77,11 @@ export class MessagesService {
     }
   }
 
-  private async sendOnce(sender: Sender, input: SendMessageInput, clientId: string): Promise<SendResult> {
+  private async sendOnce(sender: Sender, input: SendMessageInput, clientId: string, turn: Turn): Promise<SendResult> {
     const conversationId = await this.resolveConversation(sender, input);
     const dup = await this.messagesRepo.findByClientId(sender.email, clientId);
     if (dup) return this.duplicateOf({ message: dup, conversation: null, created: false }, conversationId);
-    return this.store(sender, input, conversationId);
+    return this.store(sender, input, conversationId, turn);
   }
 
   /** The recipient must exist; the direct conversation is created on the first message. */
@@ -74,11 +90,12 @@ export class MessagesService {
     return this.conversations.directIdFor(sender.email, input.to_email);
   }
 
-  private async store(sender: Sender, input: SendMessageInput, conversationId: string): Promise<SendResult> {
+  private async store(sender: Sender, input: SendMessageInput, conversationId: string, turn: Turn): Promise<SendResult> {
     if (input.reply_to) await this.requireInConversation(input.reply_to, conversationId);
+    await turn.ready;
     // Participants are stored as the sorted pair, so the recipient's index follows from the emails.
     const recipientIndex = sortedPair(sender.email, input.to_email)[0] === input.to_email ? 0 : 1;
-    const written = await this.writer.write({
+    const writing = this.writer.write({
       conversationId,
       recipientIndex,
       doc: {
@@ -92,6 +109,9 @@ export class MessagesService {
         client_id: input.client_id,
       },
     });
+    // Queued: the next send of this origin may queue behind it while this one is written.
+    turn.end();
+    const written = await writing;
     if (written.created) this.publisher().messageCreated(written.message, written.conversation);
     return written;
   }

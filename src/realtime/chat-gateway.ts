@@ -76,9 +76,10 @@ export function attachChatGateway(o: ChatGatewayOptions): void {
   });
 
   const handlers: Record<string, Handler> = {
-    async send_message(user, payload) {
+    async send_message(user, payload, socket) {
       if (!user.sendLimit.take()) throw new AppError("RATE_LIMITED", "rate limited");
-      const r = await services.messages.send(user, parse(sendSchema, payload));
+      // The socket id keeps this socket's sends in emit order.
+      const r = await services.messages.send(user, parse(sendSchema, payload), socket.id);
       return { message: messageView(r.message), duplicate: !r.created };
     },
     async join_conversation(user, payload, socket) {
