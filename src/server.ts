@@ -7,6 +7,7 @@ import { createTokens } from "./auth/tokens.ts";
 import type { Config } from "./config.ts";
 import { createConversationsRepo } from "./db/conversations.repo.ts";
 import { ensureIndexes } from "./db/indexes.ts";
+import { backfillMembers } from "./db/members.ts";
 import { createMessagesRepo } from "./db/messages.repo.ts";
 import { connectDatabase, type Database } from "./db/mongo.ts";
 import { createUsersRepo } from "./db/users.repo.ts";
@@ -35,6 +36,8 @@ export async function startServer(cfg: Config, mongoUrl: string, log: Logger): P
   const db = await connectDatabase(mongoUrl, cfg.DATABASE_NAME);
   try {
     await ensureIndexes(db.collections);
+    const backfilled = await backfillMembers(db.collections);
+    if (backfilled > 0) log.info("created membership documents for existing conversations", { members: backfilled });
   } catch (err) {
     await db.close();
     throw err;
@@ -42,7 +45,7 @@ export async function startServer(cfg: Config, mongoUrl: string, log: Logger): P
   const services = createChatServices(
     {
       users: createUsersRepo(db.collections.users),
-      conversations: createConversationsRepo(db.collections.conversations),
+      conversations: createConversationsRepo(db.collections.conversations, db.collections.members),
       messages: createMessagesRepo(db.collections.messages),
     },
     { searchLimit: cfg.SEARCH_RESULT_LIMIT, typingTtlMs: cfg.TYPING_TTL_MS, writeConcurrency: cfg.DB_WRITE_CONCURRENCY },
@@ -75,6 +78,7 @@ export async function startServer(cfg: Config, mongoUrl: string, log: Logger): P
     corsOrigins: cfg.CORS_ORIGINS,
     messageMaxLength: cfg.MESSAGE_MAX_LENGTH,
     messagesPageMax: cfg.MESSAGES_PAGE_MAX,
+    conversationsPageMax: cfg.CONVERSATIONS_PAGE_MAX,
     system: { version: pkg.version, pingDb: () => db.ping(), connections: () => io.engine.clientsCount },
   });
 

@@ -3,13 +3,16 @@
  * sorted participant pair, so find-or-create is a primary-key lookup and two
  * concurrent creators collide on _id (E11000) instead of making two rooms.
  * Per-participant state lives in arrays aligned with `participants`, because
- * emails contain dots and cannot be field names.
+ * emails contain dots and cannot be field names. Membership documents
+ * (members.ts) are written before the conversation, so a conversation is never
+ * missing from its members' lists.
  */
 import type { Collection } from "mongodb";
 import type { ConversationsRepo } from "../domain/ports.ts";
 import type { Conversation } from "../domain/types.ts";
 import { derivedId, isDuplicateKey, parseId } from "./ids.ts";
-import type { ConversationDoc } from "./mongo.ts";
+import { addMembers, conversationIdsOf } from "./members.ts";
+import type { ConversationDoc, MemberDoc } from "./mongo.ts";
 
 const directKey = (pair: [string, string]) => `${pair[0]}\n${pair[1]}`;
 const directId = (pair: [string, string]) => derivedId("direct", directKey(pair));
@@ -24,11 +27,19 @@ export function toConversation(d: ConversationDoc): Conversation {
     last_message: d.last_message ?? null,
     last_message_time: d.last_message_time ?? null,
     last_message_sender: d.last_message_sender ?? null,
+    last_activity: d.last_activity,
+    last_seq: d.last_seq,
+    // Data of earlier versions has no message_count: last_seq is the count unless seqs were left unused.
+    message_count: d.message_count ?? d.last_seq,
     unread_count: { [a]: d.unread?.[0] ?? 0, [b]: d.unread?.[1] ?? 0 },
   };
 }
 
-export function createConversationsRepo(col: Collection<ConversationDoc>): ConversationsRepo {
+/** Most recent activity first; ties broken by the newer id, so the order is total (cursors rely on it). */
+export const byActivity = (x: Conversation, y: Conversation) =>
+  y.last_activity.getTime() - x.last_activity.getTime() || (y.id < x.id ? -1 : y.id > x.id ? 1 : 0);
+
+export function createConversationsRepo(col: Collection<ConversationDoc>, members: Collection<MemberDoc>): ConversationsRepo {
   const findDirect = async (pair: [string, string]) => {
     const d = await col.findOne({ _id: directId(pair) });
     return d ? toConversation(d) : null;
@@ -49,9 +60,11 @@ export function createConversationsRepo(col: Collection<ConversationDoc>): Conve
         last_message_sender: null,
         last_activity: now,
         last_seq: 0,
+        message_count: 0,
         unread: [0, 0],
         last_read_at: [null, null],
       };
+      await addMembers(members, doc._id.toHexString(), pair, now);
       try {
         await col.insertOne(doc);
         return { conversation: toConversation(doc), created: true };
@@ -69,8 +82,10 @@ export function createConversationsRepo(col: Collection<ConversationDoc>): Conve
       return d ? toConversation(d) : null;
     },
     async listForUser(email) {
-      const docs = await col.find({ participants: email }).sort({ last_activity: -1, _id: -1 }).toArray();
-      return docs.map(toConversation);
+      const ids = (await conversationIdsOf(members, email)).flatMap((id) => parseId(id) ?? []);
+      if (ids.length === 0) return [];
+      const docs = await col.find({ _id: { $in: ids } }).toArray();
+      return docs.map(toConversation).sort(byActivity);
     },
     async recordMessages(id, { count, unreadIncrements, preview, sender, at }) {
       const _id = parseId(id);
@@ -78,7 +93,7 @@ export function createConversationsRepo(col: Collection<ConversationDoc>): Conve
       const d = await col.findOneAndUpdate(
         { _id },
         {
-          $inc: { last_seq: count, "unread.0": unreadIncrements[0], "unread.1": unreadIncrements[1] },
+          $inc: { last_seq: count, message_count: count, "unread.0": unreadIncrements[0], "unread.1": unreadIncrements[1] },
           $set: { last_message: preview, last_message_time: at, last_message_sender: sender, last_activity: at },
         },
         { returnDocument: "after" },
@@ -86,13 +101,13 @@ export function createConversationsRepo(col: Collection<ConversationDoc>): Conve
       if (!d) throw new Error(`recordMessages: conversation ${id} vanished`);
       return { conversation: toConversation(d), lastSeq: d.last_seq };
     },
-    async uncountUnread(id, participantIndex, n) {
+    async uncount(id, participantIndex, n) {
       const _id = parseId(id);
       if (!_id || n <= 0) return;
       const field = `unread.${participantIndex}`;
       // Atomic either way: subtract when the count is still at least n, else (read meanwhile) clamp to zero.
-      const r = await col.updateOne({ _id, [field]: { $gte: n } }, { $inc: { [field]: -n } });
-      if (r.matchedCount === 0) await col.updateOne({ _id, [field]: { $lt: n } }, { $set: { [field]: 0 } });
+      const r = await col.updateOne({ _id, [field]: { $gte: n } }, { $inc: { [field]: -n, message_count: -n } });
+      if (r.matchedCount === 0) await col.updateOne({ _id, [field]: { $lt: n } }, { $set: { [field]: 0 }, $inc: { message_count: -n } });
     },
     async markRead(id, participantIndex, at) {
       const _id = parseId(id);

@@ -20,3 +20,14 @@ export function parseId(id: string): ObjectId | null {
 
 export const isDuplicateKey = (e: unknown): boolean =>
   typeof e === "object" && e !== null && (e as { code?: unknown }).code === 11000;
+
+/**
+ * The positions of the documents an unordered insertMany refused as duplicate keys, or null
+ * when the error is anything else (then the caller rethrows it).
+ */
+export function duplicatePositions(e: unknown): number[] | null {
+  const errors = (e as { writeErrors?: unknown }).writeErrors;
+  const list = (Array.isArray(errors) ? errors : errors ? [errors] : []) as { index: number; code?: number }[];
+  if (list.length === 0 || !list.every((w) => w.code === 11000)) return null;
+  return list.map((w) => w.index);
+}

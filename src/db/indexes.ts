@@ -1,12 +1,14 @@
 /**
  * Indexes created at start (idempotent). Only the indexes a query uses: every
- * index is paid for on each write, and on FerretDB/SQLite a secondary index is
- * not used for queries at all, only maintained (the conversation update of
- * every send re-evaluates each of them).
- *   users:         email (unique; lookups go by the _id derived from it)
- *   conversations: participant + last_activity (the conversation list); one
- *                  conversation per pair is enforced by its derived _id
- *   chat_messages: conversation + seq (history pages, newest first)
+ * index is paid for on each write.
+ *   users:                email (unique; lookups go by the _id derived from it)
+ *   conversation_members: user + conversation (a user's conversations)
+ *   chat_messages:        conversation + seq (history pages and cursors)
+ * Conversations themselves are reached by _id only (derived for direct ones).
+ *
+ * Names starting with `scalar_` promise that the indexed fields never hold arrays
+ * or documents. Our FerretDB build pushes equality, ranges, sort and limit down to
+ * SQLite only for such indexes (tools/ferretdb/PATCHES.md); MongoDB ignores names.
  */
 import type { Collections } from "./mongo.ts";
 
@@ -14,7 +16,9 @@ import type { Collections } from "./mongo.ts";
 const OBSOLETE: { collection: keyof Collections; name: string }[] = [
   { collection: "conversations", name: "direct_key_unique" },
   { collection: "conversations", name: "last_message_time" },
+  { collection: "conversations", name: "participant_activity" },
   { collection: "messages", name: "conversation_time" },
+  { collection: "messages", name: "conversation_seq" },
 ];
 
 async function dropIfPresent(col: { dropIndex(name: string): Promise<unknown> }, name: string): Promise<void> {
@@ -29,8 +33,8 @@ async function dropIfPresent(col: { dropIndex(name: string): Promise<unknown> },
 export async function ensureIndexes(c: Collections): Promise<void> {
   await Promise.all([
     c.users.createIndex({ email: 1 }, { unique: true, name: "email_unique" }),
-    c.conversations.createIndex({ participants: 1, last_activity: -1 }, { name: "participant_activity" }),
-    c.messages.createIndex({ conversation_id: 1, seq: -1 }, { name: "conversation_seq" }),
+    c.members.createIndex({ user: 1, conversation_id: 1 }, { name: "scalar_user_conversation" }),
+    c.messages.createIndex({ conversation_id: 1, seq: 1 }, { name: "scalar_conversation_seq" }),
   ]);
   for (const o of OBSOLETE) await dropIfPresent(c[o.collection], o.name);
 }

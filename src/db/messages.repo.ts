@@ -6,7 +6,7 @@
 import { ObjectId, type Collection } from "mongodb";
 import type { MessagesRepo } from "../domain/ports.ts";
 import type { Message, MessageType } from "../domain/types.ts";
-import { derivedId, parseId } from "./ids.ts";
+import { derivedId, duplicatePositions, parseId } from "./ids.ts";
 import type { MessageDoc } from "./mongo.ts";
 
 const clientMessageId = (sender: string, clientId: string) => derivedId("message", sender, clientId);
@@ -42,10 +42,9 @@ export function createMessagesRepo(col: Collection<MessageDoc>): MessagesRepo {
         await col.insertMany(docs, { ordered: false });
       } catch (e) {
         // Unordered: every other document was inserted; only _id clashes (re-sent client_ids) are expected.
-        const errors = (e as { writeErrors?: { index: number; code: number }[] | { index: number; code: number } }).writeErrors;
-        const list = Array.isArray(errors) ? errors : errors ? [errors] : [];
-        if (list.length === 0 || !list.every((w) => w.code === 11000 && docs[w.index]!.client_id)) throw e;
-        for (const w of list) duplicates.add(w.index);
+        const clashes = duplicatePositions(e);
+        if (!clashes || !clashes.every((i) => docs[i]?.client_id)) throw e;
+        for (const i of clashes) duplicates.add(i);
       }
       return Promise.all(
         docs.map(async (doc, i) => {
@@ -70,8 +69,13 @@ export function createMessagesRepo(col: Collection<MessageDoc>): MessagesRepo {
       const docs = await col.find({ conversation_id: conversationId }).sort({ seq: -1 }).skip(skip).limit(limit).toArray();
       return docs.map(toMessage);
     },
-    countInConversation(conversationId) {
-      return col.countDocuments({ conversation_id: conversationId });
+    async pageBefore(conversationId, beforeSeq, limit) {
+      const docs = await col.find({ conversation_id: conversationId, seq: { $lt: beforeSeq } }).sort({ seq: -1 }).limit(limit).toArray();
+      return docs.map(toMessage);
+    },
+    async pageAfter(conversationId, afterSeq, limit) {
+      const docs = await col.find({ conversation_id: conversationId, seq: { $gt: afterSeq } }).sort({ seq: 1 }).limit(limit).toArray();
+      return docs.map(toMessage);
     },
   };
 }

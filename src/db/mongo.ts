@@ -24,8 +24,28 @@ export interface ConversationDoc {
   /** last_message_time, or created_at before the first message: the list's sort key. */
   last_activity: Date;
   last_seq: number;
+  /** Messages stored (last_seq may run ahead of it by seqs left unused); absent in data of earlier versions. */
+  message_count?: number;
   unread: [number, number];
   last_read_at: [Date | null, Date | null];
+}
+
+/**
+ * One document per (conversation, member): how a user's conversations are found
+ * by an index on a scalar field (`participants` is an array, and array fields
+ * cannot be pushed down to FerretDB's SQLite indexes).
+ */
+export interface MemberDoc {
+  _id: ObjectId;
+  user: string;
+  conversation_id: string;
+  joined_at: Date;
+}
+
+/** Markers of one-time data migrations already done. */
+export interface MetaDoc {
+  _id: string;
+  done_at: Date;
 }
 
 export interface MessageDoc {
@@ -47,6 +67,8 @@ export interface Collections {
   users: Collection<UserDoc>;
   conversations: Collection<ConversationDoc>;
   messages: Collection<MessageDoc>;
+  members: Collection<MemberDoc>;
+  meta: Collection<MetaDoc>;
 }
 
 export interface Database {
@@ -72,6 +94,8 @@ export async function connectDatabase(url: string, dbName: string): Promise<Data
       users: db.collection<UserDoc>("users"),
       conversations: db.collection<ConversationDoc>("conversations"),
       messages: db.collection<MessageDoc>("chat_messages"),
+      members: db.collection<MemberDoc>("conversation_members"),
+      meta: db.collection<MetaDoc>("meta"),
     },
     async ping() {
       try {

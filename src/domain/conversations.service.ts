@@ -11,10 +11,28 @@ import type { Conversation, Message } from "./types.ts";
 export interface MessagePage {
   /** Oldest first within the page. */
   messages: Message[];
-  skip: number;
-  limit: number;
+  /** Messages stored in the conversation. */
   total: number;
+  /** More messages lie beyond this page in the direction read (older for skip/before, newer for after). */
   has_more: boolean;
+}
+
+/** Where a history page starts: skip counts from the newest; before/after are seqs (exclusive). */
+export type PageAt = { skip: number } | { before: number } | { after: number };
+
+export interface ConversationPage {
+  conversations: Conversation[];
+  /** Pass as `before` for the next (older) page; null on the last page. */
+  next_cursor: string | null;
+}
+
+/** An opaque list cursor: the last item's position in the list order (activity time, then id). */
+const listCursor = (c: Conversation) => Buffer.from(`${c.last_activity.getTime()}:${c.id}`).toString("base64url");
+
+function parseListCursor(cursor: string): { at: number; id: string } {
+  const m = /^(\d{1,15}):([0-9a-f]{24})$/.exec(Buffer.from(cursor, "base64url").toString());
+  if (!m) throw new AppError("VALIDATION_FAILED", "invalid cursor");
+  return { at: Number(m[1]), id: m[2]! };
 }
 
 export const sortedPair = (a: string, b: string): [string, string] => (a < b ? [a, b] : [b, a]);
@@ -39,8 +57,19 @@ export class ConversationsService {
     private readonly publisher: () => ChatPublisher,
   ) {}
 
-  list(caller: string): Promise<Conversation[]> {
-    return this.repo.listForUser(caller);
+  /** A page of the caller's conversations, most recent activity first; `before` is a cursor from the previous page. */
+  async list(caller: string, limit: number, before?: string): Promise<ConversationPage> {
+    const all = await this.repo.listForUser(caller);
+    let start = 0;
+    if (before !== undefined) {
+      const { at, id } = parseListCursor(before);
+      // The first conversation that sorts after the cursor's position (older, or as old with a smaller id).
+      start = all.findIndex((c) => c.last_activity.getTime() < at || (c.last_activity.getTime() === at && c.id < id));
+      if (start === -1) start = all.length;
+    }
+    const conversations = all.slice(start, start + limit);
+    const last = conversations[conversations.length - 1];
+    return { conversations, next_cursor: last && start + limit < all.length ? listCursor(last) : null };
   }
 
   /** Idempotent from either side: both users always get the same conversation. */
@@ -104,22 +133,30 @@ export class ConversationsService {
     return c;
   }
 
-  /** skip counts from the newest message; the page is returned oldest first, ready to display. */
-  async history(id: string, caller: string, skip: number, limit: number): Promise<MessagePage> {
-    await this.getForParticipant(id, caller);
-    const [newestFirst, total] = await Promise.all([
-      this.messages.pageNewestFirst(id, skip, limit),
-      this.messages.countInConversation(id),
-    ]);
-    return { messages: newestFirst.reverse(), skip, limit, total, has_more: skip + newestFirst.length < total };
+  /** A page of history, returned oldest first, ready to display. Costs the page, never the whole conversation. */
+  async history(id: string, caller: string, at: PageAt, limit: number): Promise<MessagePage> {
+    const { message_count: total } = await this.getForParticipant(id, caller);
+    if ("skip" in at) {
+      const newestFirst = await this.messages.pageNewestFirst(id, at.skip, limit);
+      return { messages: newestFirst.reverse(), total, has_more: at.skip + newestFirst.length < total };
+    }
+    // One more than asked tells whether anything lies beyond the page, without a count.
+    if ("before" in at) {
+      const newestFirst = await this.messages.pageBefore(id, at.before, limit + 1);
+      const has_more = newestFirst.length > limit;
+      return { messages: newestFirst.slice(0, limit).reverse(), total, has_more };
+    }
+    const oldestFirst = await this.messages.pageAfter(id, at.after, limit + 1);
+    return { messages: oldestFirst.slice(0, limit), total, has_more: oldestFirst.length > limit };
   }
 
-  async markRead(id: string, caller: string): Promise<{ conversation: Conversation; read_at: Date }> {
+  /** last_read_seq: the conversation's last seq at the moment the count was reset (everything up to it is read). */
+  async markRead(id: string, caller: string): Promise<{ conversation: Conversation; read_at: Date; last_read_seq: number }> {
     const c = await this.getForParticipant(id, caller);
     const at = new Date();
     const updated = await this.repo.markRead(id, participantIndex(c, caller) as 0 | 1, at);
     if (!updated) throw new AppError("CONVERSATION_NOT_FOUND", "conversation not found");
     this.publisher().conversationRead(updated, caller, at);
-    return { conversation: updated, read_at: at };
+    return { conversation: updated, read_at: at, last_read_seq: updated.last_seq };
   }
 }

@@ -98,7 +98,7 @@ export class MessageWriter {
     // (its seq stays unused, which is harmless: seqs order messages, they do not count them).
     const uncounted: [number, number] = [0, 0];
     stored.forEach((s, i) => s.created || uncounted[batch[i]!.item.recipientIndex]++);
-    for (const idx of [0, 1] as const) if (uncounted[idx]) await this.conversations.uncountUnread(conversationId, idx, uncounted[idx]);
+    for (const idx of [0, 1] as const) if (uncounted[idx]) await this.conversations.uncount(conversationId, idx, uncounted[idx]);
     // Each message's own view of the unread counts: the final counts minus the later new messages of the batch.
     const [a, b] = conversation.participants;
     const later: [number, number] = [uncounted[0], uncounted[1]];

@@ -19,6 +19,7 @@ export interface ConversationsRepo {
   findOrCreateDirect(pair: [string, string], now: Date): Promise<{ conversation: Conversation; created: boolean }>;
   findDirect(pair: [string, string]): Promise<Conversation | null>;
   findById(id: string): Promise<Conversation | null>;
+  /** Every conversation the user is a member of, most recent activity first (ties: newer id first). */
   listForUser(email: string): Promise<Conversation[]>;
   /**
    * Atomically, for `count` new messages: last_seq += count, unread[i] += unreadIncrements[i],
@@ -30,11 +31,14 @@ export interface ConversationsRepo {
     input: { count: number; unreadIncrements: [number, number]; preview: string; sender: string; at: Date },
   ): Promise<{ conversation: Conversation; lastSeq: number }>;
   /**
-   * Takes back unread increments for messages that turned out to be stored already (a re-send
-   * raced by another process), never below zero.
+   * Takes back the counts of messages that turned out to be stored already (a re-send raced by
+   * another process): message_count, and the recipient's unread count never below zero.
    */
-  uncountUnread(id: string, participantIndex: 0 | 1, n: number): Promise<void>;
-  /** Sets one participant's unread count to zero. */
+  uncount(id: string, participantIndex: 0 | 1, n: number): Promise<void>;
+  /**
+   * Atomically sets one participant's unread count to zero; the result's last_seq is the
+   * conversation's at that moment, which becomes the participant's read pointer.
+   */
   markRead(id: string, participantIndex: 0 | 1, at: Date): Promise<Conversation | null>;
 }
 
@@ -57,7 +61,10 @@ export interface MessagesRepo {
   findById(id: string): Promise<Message | null>;
   /** Newest first by seq, after skipping `skip` newest. */
   pageNewestFirst(conversationId: string, skip: number, limit: number): Promise<Message[]>;
-  countInConversation(conversationId: string): Promise<number>;
+  /** Newest first: the `limit` messages just before seq `beforeSeq`. */
+  pageBefore(conversationId: string, beforeSeq: number, limit: number): Promise<Message[]>;
+  /** Oldest first: the `limit` messages just after seq `afterSeq`. */
+  pageAfter(conversationId: string, afterSeq: number, limit: number): Promise<Message[]>;
 }
 
 /** Real-time side effects of domain operations; called only after data is persisted. */

@@ -19,6 +19,12 @@ export interface Conversation {
   last_message: string | null;
   last_message_time: Date | null;
   last_message_sender: string | null;
+  /** last_message_time, or created_at before the first message: the list's order. */
+  last_activity: Date;
+  /** The highest seq handed out (seqs are unique and increasing; a few may stay unused). */
+  last_seq: number;
+  /** Messages stored in the conversation (costs no count query). */
+  message_count: number;
   /** Per-participant unread counts keyed by email (built by the db layer, never stored keyed by email). */
   unread_count: Record<string, number>;
 }

@@ -26,6 +26,7 @@ export interface HttpAppDeps {
   corsOrigins: string[];
   messageMaxLength: number;
   messagesPageMax: number;
+  conversationsPageMax: number;
 }
 
 export function createHttpApp(deps: HttpAppDeps) {
@@ -57,7 +58,7 @@ export function createHttpApp(deps: HttpAppDeps) {
   app.route("/", systemRoutes(deps.system));
   app.route("/", authRoutes({ users: services.users, tokens: deps.tokens }));
   app.route("/", usersRoutes({ users: services.users }));
-  app.route("/", conversationsRoutes({ conversations: services.conversations, pageMax: deps.messagesPageMax }));
+  app.route("/", conversationsRoutes({ conversations: services.conversations, pageMax: deps.messagesPageMax, listMax: deps.conversationsPageMax }));
   app.route("/", messagesRoutes({ messages: services.messages, users: services.users, maxLength: deps.messageMaxLength }));
 
   app.openAPIRegistry.registerComponent("securitySchemes", "bearerAuth", {

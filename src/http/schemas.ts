@@ -64,7 +64,12 @@ export const SendMessageResponseSchema = z
   .openapi("SendMessageResponse");
 
 export const MarkReadResponseSchema = z
-  .object({ conversation_id: z.string(), unread_count: z.number().int(), read_at: DateTime })
+  .object({
+    conversation_id: z.string(),
+    unread_count: z.number().int(),
+    read_at: DateTime,
+    last_read_seq: z.number().int().openapi({ description: "Every message up to this seq counts as read" }),
+  })
   .openapi("MarkReadResponse");
 
 export const ConversationIdParam = z.object({

@@ -95,8 +95,8 @@ export function attachChatGateway(o: ChatGatewayOptions): void {
     },
     async mark_as_read(user, payload) {
       const { conversation_id } = parse(ConversationRefSchema, payload);
-      const { read_at } = await services.conversations.markRead(conversation_id, user.email);
-      return { conversation_id, read_at: read_at.toISOString() };
+      const { read_at, last_read_seq } = await services.conversations.markRead(conversation_id, user.email);
+      return { conversation_id, read_at: read_at.toISOString(), last_read_seq };
     },
     async typing_start(user, payload) {
       return typing(user, payload, true);

@@ -15,17 +15,20 @@ afterAll(() => s.stopAndDrop());
 const names = async (col: { indexes(): Promise<{ name?: string }[]> }) => (await col.indexes()).map((i) => i.name).sort();
 
 test("start creates the indexes queries use and drops obsolete ones", async () => {
-  const { users, conversations, messages } = s.db.collections;
-  // A database as an earlier version left it.
+  const { users, conversations, messages, members } = s.db.collections;
+  // A database as earlier versions left it.
   await conversations.createIndex({ direct_key: 1 }, { unique: true, name: "direct_key_unique" });
   await conversations.createIndex({ last_message_time: -1 }, { name: "last_message_time" });
+  await conversations.createIndex({ participants: 1, last_activity: -1 }, { name: "participant_activity" });
   await messages.createIndex({ conversation_id: 1, timestamp: -1 }, { name: "conversation_time" });
+  await messages.createIndex({ conversation_id: 1, seq: -1 }, { name: "conversation_seq" });
 
   await ensureIndexes(s.db.collections);
   expect(await names(users)).toEqual(["_id_", "email_unique"]);
-  expect(await names(conversations)).toEqual(["_id_", "participant_activity"]);
-  expect(await names(messages)).toEqual(["_id_", "conversation_seq"]);
+  expect(await names(conversations)).toEqual(["_id_"]);
+  expect(await names(messages)).toEqual(["_id_", "scalar_conversation_seq"]);
+  expect(await names(members)).toEqual(["_id_", "scalar_user_conversation"]);
 
   await ensureIndexes(s.db.collections); // idempotent: nothing left to drop is fine
-  expect(await names(conversations)).toEqual(["_id_", "participant_activity"]);
+  expect(await names(conversations)).toEqual(["_id_"]);
 });

@@ -32,7 +32,7 @@ test("a re-send already stored by another process is returned, not stored or cou
   expect(await unreadOfBob()).toBe(1);
 
   // A second writer with its own memory, like another process: it never saw "x-1" and goes straight to the write.
-  const other = new MessageWriter(createConversationsRepo(s.db.collections.conversations), createMessagesRepo(s.db.collections.messages), 2);
+  const other = new MessageWriter(createConversationsRepo(s.db.collections.conversations, s.db.collections.members), createMessagesRepo(s.db.collections.messages), 2);
   const recipientIndex = ([ada.email, bob.email].sort()[0] === bob.email ? 0 : 1) as 0 | 1;
   const doc = (message: string, client_id: string | null) => ({
     conversationId,
@@ -55,8 +55,8 @@ test("taking back unread never goes below zero when the recipient read meanwhile
   const list = await api(s, "GET", "/api/conversations", { token: bob.token });
   const conversationId: string = list.body[0].id;
   expect((await api(s, "POST", `/api/conversations/${conversationId}/mark-read`, { token: bob.token })).status).toBe(200);
-  const repo = createConversationsRepo(s.db.collections.conversations);
+  const repo = createConversationsRepo(s.db.collections.conversations, s.db.collections.members);
   const recipientIndex = ([ada.email, bob.email].sort()[0] === bob.email ? 0 : 1) as 0 | 1;
-  await repo.uncountUnread(conversationId, recipientIndex, 1);
+  await repo.uncount(conversationId, recipientIndex, 1);
   expect(await unreadOfBob()).toBe(0);
 });
