@@ -55,6 +55,11 @@ try {
       projectRoot,
       sync: cfg.EMBEDDED_DB_SYNC,
       progress: (line) => log.info(line),
+      onEvent: (e) => {
+        if (e.type === "exited") log.error("embedded database exited; restarting it", { code: e.code, signal: e.signal });
+        else if (e.type === "restarted") log.info("embedded database restarted", { attempt: e.attempt });
+        else log.error("embedded database restart failed; retrying", { attempt: e.attempt, err: e.err instanceof Error ? e.err : String(e.err) });
+      },
     });
     mongoUrl = embedded.url;
     log.info("embedded database ready", { kind: embedded.kind, url: embedded.url });

@@ -33,7 +33,9 @@ export interface RunningServer {
 const idleTimeoutFor = (cfg: Config) => Math.min(255, Math.ceil((cfg.PING_INTERVAL_MS + cfg.PING_TIMEOUT_MS) / 1000) + 5);
 
 export async function startServer(cfg: Config, mongoUrl: string, log: Logger): Promise<RunningServer> {
-  const db = await connectDatabase(mongoUrl, cfg.DATABASE_NAME);
+  const db = await connectDatabase(mongoUrl, cfg.DATABASE_NAME, (up) =>
+    up ? log.info("database reachable again") : log.warn("database unreachable: writes are refused with DATABASE_UNAVAILABLE until it is back"),
+  );
   try {
     await ensureIndexes(db.collections);
     const backfilled = await backfillMembers(db.collections);
@@ -48,7 +50,12 @@ export async function startServer(cfg: Config, mongoUrl: string, log: Logger): P
       conversations: createConversationsRepo(db.collections.conversations, db.collections.members),
       messages: createMessagesRepo(db.collections.messages),
     },
-    { searchLimit: cfg.SEARCH_RESULT_LIMIT, typingTtlMs: cfg.TYPING_TTL_MS, writeConcurrency: cfg.DB_WRITE_CONCURRENCY },
+    {
+      searchLimit: cfg.SEARCH_RESULT_LIMIT,
+      typingTtlMs: cfg.TYPING_TTL_MS,
+      writeConcurrency: cfg.DB_WRITE_CONCURRENCY,
+      isDatabaseUp: db.health.isUp,
+    },
   );
   const stale = await services.presence.resetStale();
   if (stale > 0) log.info("cleared stale online flags", { users: stale });
@@ -79,7 +86,7 @@ export async function startServer(cfg: Config, mongoUrl: string, log: Logger): P
     messageMaxLength: cfg.MESSAGE_MAX_LENGTH,
     messagesPageMax: cfg.MESSAGES_PAGE_MAX,
     conversationsPageMax: cfg.CONVERSATIONS_PAGE_MAX,
-    system: { version: pkg.version, pingDb: () => db.ping(), connections: () => io.engine.clientsCount },
+    system: { version: pkg.version, pingDb: async () => db.health.isUp(), connections: () => io.engine.clientsCount },
   });
 
   const server = Bun.serve({

@@ -1,5 +1,6 @@
 /** The MongoDB client and the collections with their document shapes. */
 import { MongoClient, type Collection, type Db, type ObjectId } from "mongodb";
+import { monitorDbHealth, type DbHealth } from "./health.ts";
 
 export interface UserDoc {
   _id: ObjectId;
@@ -75,18 +76,26 @@ export interface Database {
   client: MongoClient;
   db: Db;
   collections: Collections;
+  /** Cached reachability (see health.ts): answers at once. */
+  health: DbHealth;
   ping(): Promise<boolean>;
   close(): Promise<void>;
 }
 
-export async function connectDatabase(url: string, dbName: string): Promise<Database> {
+/**
+ * Timeouts are short so that a database outage turns into prompt DATABASE_UNAVAILABLE answers instead
+ * of a pile-up of waiting operations; the driver reconnects by itself when the database is back.
+ */
+export async function connectDatabase(url: string, dbName: string, onHealthChange?: (up: boolean) => void): Promise<Database> {
   const client = new MongoClient(url, {
-    serverSelectionTimeoutMS: 5000,
-    connectTimeoutMS: 5000,
+    serverSelectionTimeoutMS: 2000,
+    connectTimeoutMS: 2000,
+    heartbeatFrequencyMS: 2000,
     maxPoolSize: 50,
   });
   await client.connect();
   const db = client.db(dbName);
+  const health = monitorDbHealth(db, { onChange: onHealthChange });
   return {
     client,
     db,
@@ -97,14 +106,11 @@ export async function connectDatabase(url: string, dbName: string): Promise<Data
       members: db.collection<MemberDoc>("conversation_members"),
       meta: db.collection<MetaDoc>("meta"),
     },
-    async ping() {
-      try {
-        await db.command({ ping: 1 }, { timeoutMS: 2000 });
-        return true;
-      } catch {
-        return false;
-      }
+    health,
+    ping: () => health.check(),
+    close: () => {
+      health.close();
+      return client.close();
     },
-    close: () => client.close(),
   };
 }

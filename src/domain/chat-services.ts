@@ -23,6 +23,8 @@ export interface ChatServiceOptions {
   searchLimit: number;
   typingTtlMs: number;
   writeConcurrency: number;
+  /** Cached database reachability: while it is down, sends are refused at once instead of queueing. */
+  isDatabaseUp?: () => boolean;
 }
 
 export function createChatServices(
@@ -36,7 +38,7 @@ export function createChatServices(
   return {
     users,
     conversations,
-    messages: new MessagesService(repos.conversations, repos.messages, users, conversations, pub, opts.writeConcurrency),
+    messages: new MessagesService(repos.conversations, repos.messages, users, conversations, pub, opts.writeConcurrency, opts.isDatabaseUp),
     presence: new PresenceService(repos.users, conversations, pub),
     typing: new TypingService(conversations, pub, opts.typingTtlMs),
     setPublisher(p) {

@@ -9,6 +9,7 @@
  * process batches of one conversation never overlap, and across processes
  * each batch is a single atomic update on MongoDB.
  */
+import { AppError } from "../errors.ts";
 import { Semaphore } from "./semaphore.ts";
 import type { ConversationsRepo, MessagesRepo, NewMessage } from "./ports.ts";
 import type { Conversation, Message } from "./types.ts";
@@ -44,12 +45,18 @@ export class MessageWriter {
     private readonly conversations: ConversationsRepo,
     private readonly messages: MessagesRepo,
     writeConcurrency: number,
+    private readonly isDatabaseUp: () => boolean = () => true,
   ) {
     this.writers = new Semaphore(writeConcurrency);
   }
 
   write(item: QueuedMessage): Promise<Written> {
     return new Promise((resolve, reject) => {
+      // Known to be down: refuse now rather than queue behind writes that are waiting to time out.
+      if (!this.isDatabaseUp()) {
+        reject(new AppError("DATABASE_UNAVAILABLE", "database unavailable, try again later"));
+        return;
+      }
       const queue = this.pending.get(item.conversationId);
       if (queue) {
         queue.push({ item, resolve, reject });

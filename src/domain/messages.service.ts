@@ -40,8 +40,9 @@ export class MessagesService {
     private readonly conversations: ConversationsService,
     private readonly publisher: () => ChatPublisher,
     writeConcurrency: number,
+    isDatabaseUp: () => boolean = () => true,
   ) {
-    this.writer = new MessageWriter(conversationsRepo, messagesRepo, writeConcurrency);
+    this.writer = new MessageWriter(conversationsRepo, messagesRepo, writeConcurrency, isDatabaseUp);
   }
 
   /**

@@ -23,7 +23,8 @@ export interface TestServer extends RunningServer {
   stopAndDrop(): Promise<void>;
 }
 
-export async function startTestServer(label: string, env: Record<string, string> = {}): Promise<TestServer> {
+/** `mongoUrl`: another database server than the test run's (fault tests start their own). */
+export async function startTestServer(label: string, env: Record<string, string> = {}, mongoUrl = testMongoUrl()): Promise<TestServer> {
   const cfg = loadConfig({
     NODE_ENV: "test",
     HOST: "127.0.0.1",
@@ -34,7 +35,7 @@ export async function startTestServer(label: string, env: Record<string, string>
     CORS_ORIGINS: "http://localhost:3000",
     ...env,
   });
-  const server = await startServer(cfg, testMongoUrl(), createLogger(cfg.LOG_LEVEL));
+  const server = await startServer(cfg, mongoUrl, createLogger(cfg.LOG_LEVEL));
   return {
     ...server,
     cfg,
