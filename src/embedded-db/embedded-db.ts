@@ -13,7 +13,7 @@
 import { mkdirSync } from "node:fs";
 import { resolve, join } from "node:path";
 import { ensureFerretDbBinary, type Progress } from "./ferretdb-binary.ts";
-import { findFreePort, waitForPort } from "./free-port.ts";
+import { findStablePort, waitForPort } from "./free-port.ts";
 
 export interface EmbeddedDb {
   url: string;
@@ -87,7 +87,7 @@ export async function startEmbeddedDb(opts: EmbeddedDbOptions): Promise<Embedded
   const onEvent = opts.onEvent ?? (() => {});
   const dataDir = resolve(opts.dataDir);
   const timeout = opts.startTimeoutMs ?? 30_000;
-  const port = await findFreePort(HOST);
+  const port = await findStablePort(HOST);
   const { cmd, kind } = await commandFor(opts, dataDir, port);
 
   progress(`starting embedded ${kind} on ${HOST}:${port} (data in ${dataDir})`);

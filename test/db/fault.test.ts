@@ -108,4 +108,4 @@ test("while the database is down: /health says 503 and sends are refused promptl
     expect(r.status).toBe(503);
     expect(r.body.error.code).toBe("DATABASE_UNAVAILABLE");
   }
-});
+}, 20_000);
