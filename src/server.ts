@@ -8,6 +8,7 @@ import type { Config } from "./config.ts";
 import { createConversationsRepo } from "./db/conversations.repo.ts";
 import { ensureIndexes } from "./db/indexes.ts";
 import { backfillMembers } from "./db/members.ts";
+import { backfillUserTerms } from "./db/user-terms.ts";
 import { createMessagesRepo } from "./db/messages.repo.ts";
 import { connectDatabase, type Database } from "./db/mongo.ts";
 import { createUsersRepo } from "./db/users.repo.ts";
@@ -40,13 +41,15 @@ export async function startServer(cfg: Config, mongoUrl: string, log: Logger): P
     await ensureIndexes(db.collections);
     const backfilled = await backfillMembers(db.collections);
     if (backfilled > 0) log.info("created membership documents for existing conversations", { members: backfilled });
+    const indexed = await backfillUserTerms(db.collections);
+    if (indexed > 0) log.info("built user search terms for existing users", { users: indexed });
   } catch (err) {
     await db.close();
     throw err;
   }
   const services = createChatServices(
     {
-      users: createUsersRepo(db.collections.users),
+      users: createUsersRepo(db.collections.users, db.collections.userTerms),
       conversations: createConversationsRepo(db.collections.conversations, db.collections.members),
       messages: createMessagesRepo(db.collections.messages),
     },

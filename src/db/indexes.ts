@@ -3,6 +3,7 @@
  * index is paid for on each write.
  *   users:                email (unique; lookups go by the _id derived from it)
  *   conversation_members: user + conversation (a user's conversations)
+ *   user_terms:           term (user search by prefix), email (a user's terms)
  *   chat_messages:        conversation + seq (history pages and cursors)
  * Conversations themselves are reached by _id only (derived for direct ones).
  *
@@ -35,6 +36,8 @@ export async function ensureIndexes(c: Collections): Promise<void> {
     c.users.createIndex({ email: 1 }, { unique: true, name: "email_unique" }),
     c.members.createIndex({ user: 1, conversation_id: 1 }, { name: "scalar_user_conversation" }),
     c.messages.createIndex({ conversation_id: 1, seq: 1 }, { name: "scalar_conversation_seq" }),
+    c.userTerms.createIndex({ term: 1 }, { name: "scalar_term" }),
+    c.userTerms.createIndex({ email: 1 }, { name: "scalar_email" }),
   ]);
   for (const o of OBSOLETE) await dropIfPresent(c[o.collection], o.name);
 }

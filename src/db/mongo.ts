@@ -10,6 +10,8 @@ export interface UserDoc {
   is_online: boolean;
   last_seen: Date | null;
   created_at: Date;
+  /** The name the search terms were built from (user-terms.ts); absent before they exist. */
+  terms_name?: string;
 }
 
 export interface ConversationDoc {
@@ -43,6 +45,13 @@ export interface MemberDoc {
   joined_at: Date;
 }
 
+/** One search term of a user (see user-terms.ts). */
+export interface UserTermDoc {
+  _id: ObjectId;
+  term: string;
+  email: string;
+}
+
 /** Markers of one-time data migrations already done. */
 export interface MetaDoc {
   _id: string;
@@ -69,6 +78,7 @@ export interface Collections {
   conversations: Collection<ConversationDoc>;
   messages: Collection<MessageDoc>;
   members: Collection<MemberDoc>;
+  userTerms: Collection<UserTermDoc>;
   meta: Collection<MetaDoc>;
 }
 
@@ -104,6 +114,7 @@ export async function connectDatabase(url: string, dbName: string, onHealthChang
       conversations: db.collection<ConversationDoc>("conversations"),
       messages: db.collection<MessageDoc>("chat_messages"),
       members: db.collection<MemberDoc>("conversation_members"),
+      userTerms: db.collection<UserTermDoc>("user_terms"),
       meta: db.collection<MetaDoc>("meta"),
     },
     health,

@@ -3,7 +3,8 @@ import type { Collection } from "mongodb";
 import type { UsersRepo } from "../domain/ports.ts";
 import type { User } from "../domain/types.ts";
 import { derivedId } from "./ids.ts";
-import type { UserDoc } from "./mongo.ts";
+import type { UserDoc, UserTermDoc } from "./mongo.ts";
+import { emailsMatching, indexUserTerms } from "./user-terms.ts";
 
 const userId = (email: string) => derivedId("user", email);
 
@@ -18,10 +19,7 @@ export function toUser(d: UserDoc): User {
   };
 }
 
-/** Escapes every regex metacharacter: user input is matched literally. */
-export const escapeRegex = (s: string) => s.replace(/[.*+?^${}()|[\]\\/-]/g, "\\$&");
-
-export function createUsersRepo(users: Collection<UserDoc>): UsersRepo {
+export function createUsersRepo(users: Collection<UserDoc>, terms: Collection<UserTermDoc>): UsersRepo {
   return {
     async upsertOnLogin({ email, name, profile_image }) {
       const now = new Date();
@@ -34,20 +32,18 @@ export function createUsersRepo(users: Collection<UserDoc>): UsersRepo {
         { upsert: true, returnDocument: "after" },
       );
       if (!doc) throw new Error("user upsert returned nothing");
+      await indexUserTerms(users, terms, doc);
       return toUser(doc);
     },
     async findByEmail(email) {
       const d = await users.findOne({ _id: userId(email) });
       return d ? toUser(d) : null;
     },
-    async search(pattern, excludeEmail, limit) {
-      const re = { $regex: escapeRegex(pattern), $options: "i" };
-      const docs = await users
-        .find({ $or: [{ name: re }, { email: re }], email: { $ne: excludeEmail } })
-        .sort({ name: 1, email: 1 })
-        .limit(limit)
-        .toArray();
-      return docs.map(toUser);
+    async search(text, excludeEmail, limit) {
+      const emails = (await emailsMatching(terms, text, limit + 1)).filter((e) => e !== excludeEmail).slice(0, limit);
+      if (emails.length === 0) return [];
+      const docs = await users.find({ _id: { $in: emails.map(userId) } }).toArray();
+      return docs.map(toUser).sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : a.email < b.email ? -1 : 1));
     },
     async setPresence(email, online, at) {
       await users.updateOne({ _id: userId(email) }, { $set: { is_online: online, last_seen: at } });

@@ -47,3 +47,20 @@ test("limit is capped", async () => {
   expect((await api(s, "GET", "/api/users/search?query=e&limit=1", { token: ada.token })).body.length).toBe(1);
   expect((await api(s, "GET", "/api/users/search?query=e&limit=1000", { token: ada.token })).status).toBe(422);
 });
+
+test("search finds by any part of the name or email, including letters outside ASCII and emoji; terms are rebuilt for older data", async () => {
+  await login(s, "zoe@example.com", "Zoë 🦊 Ångström");
+  expect((await search("ÅNGS")).body.map((u: { email: string }) => u.email)).toEqual(["zoe@example.com"]);
+  expect((await search("🦊")).body.map((u: { email: string }) => u.email)).toEqual(["zoe@example.com"]);
+  expect((await search("ë 🦊")).body.map((u: { email: string }) => u.email)).toEqual(["zoe@example.com"]);
+  // A database from before search terms: rebuilt once at start.
+  const { userTerms, meta } = s.db.collections;
+  await userTerms.deleteMany({});
+  await s.db.collections.users.updateMany({}, { $unset: { terms_name: "" } });
+  await meta.deleteMany({ _id: "user_terms_v1" });
+  expect((await search("ngstr")).body).toEqual([]);
+  const { backfillUserTerms } = await import("../../src/db/user-terms.ts");
+  expect(await backfillUserTerms(s.db.collections)).toBe(5);
+  expect((await search("ngstr")).body.map((u: { email: string }) => u.email)).toEqual(["zoe@example.com"]);
+  expect((await search("smith@EXAMPLE")).body.map((u: { email: string }) => u.email)).toEqual(["john.smith@example.com"]);
+});
