@@ -14,8 +14,8 @@ import { derivedId, isDuplicateKey, parseId } from "./ids.ts";
 import { addMembers, conversationIdsOf } from "./members.ts";
 import type { ConversationDoc, MemberDoc } from "./mongo.ts";
 
-const directKey = (pair: [string, string]) => `${pair[0]}\n${pair[1]}`;
-const directId = (pair: [string, string]) => derivedId("direct", directKey(pair));
+export const directKey = (pair: [string, string]) => `${pair[0]}\n${pair[1]}`;
+export const directId = (pair: [string, string]) => derivedId("direct", directKey(pair));
 
 export function toConversation(d: ConversationDoc): Conversation {
   const [a, b] = d.participants;
