@@ -80,6 +80,7 @@ export async function startServer(cfg: Config, mongoUrl: string, log: Logger): P
     messageMaxLength: cfg.MESSAGE_MAX_LENGTH,
     sendPer10s: cfg.RATE_SEND_PER_10S,
     typingPer10s: cfg.RATE_TYPING_PER_10S,
+    syncPageMax: cfg.SYNC_PAGE_MAX,
   });
   const app = createHttpApp({
     services,
@@ -89,6 +90,7 @@ export async function startServer(cfg: Config, mongoUrl: string, log: Logger): P
     messageMaxLength: cfg.MESSAGE_MAX_LENGTH,
     messagesPageMax: cfg.MESSAGES_PAGE_MAX,
     conversationsPageMax: cfg.CONVERSATIONS_PAGE_MAX,
+    syncPageMax: cfg.SYNC_PAGE_MAX,
     system: { version: pkg.version, pingDb: async () => db.health.isUp(), connections: () => io.engine.clientsCount },
   });
 

@@ -9,6 +9,7 @@
  */
 import type { Collection } from "mongodb";
 import type { ConversationsRepo } from "../domain/ports.ts";
+import { byActivity } from "../domain/conversation-order.ts";
 import type { Conversation } from "../domain/types.ts";
 import { derivedId, isDuplicateKey, parseId } from "./ids.ts";
 import { addMembers, conversationIdsOf } from "./members.ts";
@@ -34,10 +35,6 @@ export function toConversation(d: ConversationDoc): Conversation {
     unread_count: { [a]: d.unread?.[0] ?? 0, [b]: d.unread?.[1] ?? 0 },
   };
 }
-
-/** Most recent activity first; ties broken by the newer id, so the order is total (cursors rely on it). */
-export const byActivity = (x: Conversation, y: Conversation) =>
-  y.last_activity.getTime() - x.last_activity.getTime() || (y.id < x.id ? -1 : y.id > x.id ? 1 : 0);
 
 export function createConversationsRepo(col: Collection<ConversationDoc>, members: Collection<MemberDoc>): ConversationsRepo {
   const findDirect = async (pair: [string, string]) => {

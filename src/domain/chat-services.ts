@@ -7,6 +7,7 @@ import { ConversationsService } from "./conversations.service.ts";
 import { MessagesService } from "./messages.service.ts";
 import { noopPublisher, type ChatPublisher, type ConversationsRepo, type MessagesRepo, type UsersRepo } from "./ports.ts";
 import { PresenceService } from "./presence.service.ts";
+import { SyncService } from "./sync.service.ts";
 import { TypingService } from "./typing.service.ts";
 import { UsersService } from "./users.service.ts";
 
@@ -16,6 +17,7 @@ export interface ChatServices {
   messages: MessagesService;
   presence: PresenceService;
   typing: TypingService;
+  sync: SyncService;
   setPublisher(p: ChatPublisher): void;
 }
 
@@ -41,6 +43,7 @@ export function createChatServices(
     messages: new MessagesService(repos.conversations, repos.messages, users, conversations, pub, opts.writeConcurrency, opts.isDatabaseUp),
     presence: new PresenceService(repos.users, conversations, pub),
     typing: new TypingService(conversations, pub, opts.typingTtlMs),
+    sync: new SyncService(repos.conversations, repos.messages),
     setPublisher(p) {
       publisher = p;
     },

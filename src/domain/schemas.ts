@@ -53,6 +53,14 @@ export const SearchQuerySchema = z.object({
   query: z.string().trim().min(1).max(100),
 });
 
+/** `since`: a cursor from an earlier sync (absent: "from now on", an empty page with a cursor). */
+export const syncSchema = (maxLimit: number) =>
+  z.object({
+    since: z.string().min(1).max(256).optional(),
+    limit: z.coerce.number().int().min(1).max(maxLimit).default(Math.min(100, maxLimit)),
+  });
+export type SyncInput = z.infer<ReturnType<typeof syncSchema>>;
+
 /** Turns zod issues into `[{path, message}]` for error details. */
 export function issuesOf(err: z.ZodError): { path: string; message: string }[] {
   return err.issues.map((i) => ({ path: i.path.join("."), message: i.message }));

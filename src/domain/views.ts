@@ -2,6 +2,7 @@
  * The JSON shapes clients see (REST bodies and socket event payloads alike):
  * dates as ISO-8601 strings. One place, so both transports say the same thing.
  */
+import type { SyncPage } from "./sync.service.ts";
 import type { Conversation, Message, User } from "./types.ts";
 
 const iso = (d: Date | null): string | null => (d ? d.toISOString() : null);
@@ -39,6 +40,13 @@ export const messageView = (m: Message) => ({
   reply_to: m.reply_to,
   client_id: m.client_id,
   seq: m.seq,
+});
+
+export const syncPageView = (p: SyncPage) => ({
+  conversations: p.conversations.map(conversationView),
+  messages: p.messages.map(messageView),
+  has_more: p.has_more,
+  cursor: p.cursor,
 });
 
 export type UserView = ReturnType<typeof userView>;

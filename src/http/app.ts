@@ -15,6 +15,7 @@ import { createErrorHandler, errorBody } from "./errors.ts";
 import { authRoutes } from "./routes/auth.routes.ts";
 import { conversationsRoutes } from "./routes/conversations.routes.ts";
 import { messagesRoutes } from "./routes/messages.routes.ts";
+import { syncRoutes } from "./routes/sync.routes.ts";
 import { systemRoutes, type SystemDeps } from "./routes/system.routes.ts";
 import { usersRoutes } from "./routes/users.routes.ts";
 
@@ -27,6 +28,7 @@ export interface HttpAppDeps {
   messageMaxLength: number;
   messagesPageMax: number;
   conversationsPageMax: number;
+  syncPageMax: number;
 }
 
 export function createHttpApp(deps: HttpAppDeps) {
@@ -39,7 +41,7 @@ export function createHttpApp(deps: HttpAppDeps) {
       origin: deps.corsOrigins.includes("*") ? "*" : deps.corsOrigins,
       credentials: !deps.corsOrigins.includes("*"),
       allowHeaders: ["Authorization", "Content-Type"],
-      exposeHeaders: ["X-Total-Count", "X-Has-More"],
+      exposeHeaders: ["X-Total-Count", "X-Has-More", "X-Next-Cursor"],
       maxAge: 600,
     }),
   );
@@ -59,6 +61,7 @@ export function createHttpApp(deps: HttpAppDeps) {
   app.route("/", authRoutes({ users: services.users, tokens: deps.tokens }));
   app.route("/", usersRoutes({ users: services.users }));
   app.route("/", conversationsRoutes({ conversations: services.conversations, pageMax: deps.messagesPageMax, listMax: deps.conversationsPageMax }));
+  app.route("/", syncRoutes({ sync: services.sync, maxLimit: deps.syncPageMax }));
   app.route("/", messagesRoutes({ messages: services.messages, users: services.users, maxLength: deps.messageMaxLength }));
 
   app.openAPIRegistry.registerComponent("securitySchemes", "bearerAuth", {

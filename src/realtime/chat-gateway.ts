@@ -8,8 +8,8 @@
 import { z } from "zod";
 import { bearerToken, type Tokens } from "../auth/tokens.ts";
 import type { ChatServices } from "../domain/chat-services.ts";
-import { ConversationRefSchema, issuesOf, sendMessageSchema } from "../domain/schemas.ts";
-import { messageView } from "../domain/views.ts";
+import { ConversationRefSchema, issuesOf, sendMessageSchema, syncSchema } from "../domain/schemas.ts";
+import { messageView, syncPageView } from "../domain/views.ts";
 import { AppError, isAppError } from "../errors.ts";
 import type { Logger } from "../logger.ts";
 import { conversationRoom, userRoom } from "./chat-publisher.ts";
@@ -25,6 +25,7 @@ export interface ChatGatewayOptions {
   messageMaxLength: number;
   sendPer10s: number;
   typingPer10s: number;
+  syncPageMax: number;
 }
 
 interface SocketUser {
@@ -51,6 +52,7 @@ function handshakeToken(s: Socket): string | null {
 export function attachChatGateway(o: ChatGatewayOptions): void {
   const { io, services, log } = o;
   const sendSchema = sendMessageSchema(o.messageMaxLength);
+  const syncPayload = syncSchema(o.syncPageMax);
   const parse = <T>(schema: z.ZodType<T>, payload: unknown): T => {
     const r = schema.safeParse(payload);
     if (!r.success) throw new AppError("VALIDATION_FAILED", "invalid payload", issuesOf(r.error));
@@ -103,6 +105,10 @@ export function attachChatGateway(o: ChatGatewayOptions): void {
     },
     async typing_stop(user, payload) {
       return typing(user, payload, false);
+    },
+    async sync(user, payload) {
+      const { since, limit } = parse(syncPayload, payload ?? {});
+      return syncPageView(await services.sync.changes(user.email, since, limit));
     },
     async get_online_users(user, _payload, socket) {
       const users = await services.presence.onlineContacts(user.email);
