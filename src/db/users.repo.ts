@@ -23,22 +23,25 @@ export const escapeRegex = (s: string) => s.replace(/[.*+?^${}()|[\]\\/-]/g, "\\
 
 export function createUsersRepo(users: Collection<UserDoc>): UsersRepo {
   return {
-    async upsertOnLogin({ email, name, profile_image }) {
+    async upsertOnLogin({ email, name, profile_image }, overwrite) {
       const now = new Date();
-      const doc = await users.findOneAndUpdate(
-        { _id: userId(email) },
-        // A login without profile_image keeps the stored one.
-        profile_image === undefined
-          ? { $set: { name }, $setOnInsert: { email, profile_image: null, is_online: false, last_seen: null, created_at: now } }
-          : { $set: { name, profile_image }, $setOnInsert: { email, is_online: false, last_seen: null, created_at: now } },
-        { upsert: true, returnDocument: "after" },
-      );
+      const onInsert = { email, is_online: false, last_seen: null, created_at: now };
+      // A login without profile_image keeps the stored one.
+      const profile = profile_image === undefined ? { name } : { name, profile_image };
+      const update = overwrite
+        ? { $set: profile, $setOnInsert: profile_image === undefined ? { ...onInsert, profile_image: null } : onInsert }
+        : { $setOnInsert: { ...onInsert, profile_image: null, ...profile } };
+      const doc = await users.findOneAndUpdate({ _id: userId(email) }, update, { upsert: true, returnDocument: "after" });
       if (!doc) throw new Error("user upsert returned nothing");
       return toUser(doc);
     },
     async findByEmail(email) {
       const d = await users.findOne({ _id: userId(email) });
       return d ? toUser(d) : null;
+    },
+    async updateProfile(email, changes) {
+      const doc = await users.findOneAndUpdate({ _id: userId(email) }, { $set: changes }, { returnDocument: "after" });
+      return doc ? toUser(doc) : null;
     },
     async search(pattern, excludeEmail, limit) {
       const re = { $regex: escapeRegex(pattern), $options: "i" };
