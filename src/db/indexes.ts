@@ -7,6 +7,8 @@
  *   conversations: participant + last_activity (the conversation list); one
  *                  conversation per pair is enforced by its derived _id
  *   chat_messages: conversation + seq (history pages, newest first)
+ *   token_revocations: expires_at (TTL: a revocation goes when its token expires; servers
+ *                  without TTL indexes, like FerretDB, rely on the purge at start instead)
  */
 import type { Collections } from "./mongo.ts";
 
@@ -26,11 +28,16 @@ async function dropIfPresent(col: { dropIndex(name: string): Promise<unknown> },
   }
 }
 
+function ignoreNotImplemented(e: unknown): void {
+  if ((e as { code?: number }).code !== 238 && !/not implemented/i.test(String((e as Error).message))) throw e;
+}
+
 export async function ensureIndexes(c: Collections): Promise<void> {
   await Promise.all([
     c.users.createIndex({ email: 1 }, { unique: true, name: "email_unique" }),
     c.conversations.createIndex({ participants: 1, last_activity: -1 }, { name: "participant_activity" }),
     c.messages.createIndex({ conversation_id: 1, seq: -1 }, { name: "conversation_seq" }),
+    c.revocations.createIndex({ expires_at: 1 }, { name: "expires_ttl", expireAfterSeconds: 0 }).catch(ignoreNotImplemented),
   ]);
   for (const o of OBSOLETE) await dropIfPresent(c[o.collection], o.name);
 }

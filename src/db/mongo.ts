@@ -1,5 +1,6 @@
 /** The MongoDB client and the collections with their document shapes. */
 import { MongoClient, type Collection, type Db, type ObjectId } from "mongodb";
+import type { RevocationDoc } from "./revocations.repo.ts";
 
 export interface UserDoc {
   _id: ObjectId;
@@ -47,6 +48,7 @@ export interface Collections {
   users: Collection<UserDoc>;
   conversations: Collection<ConversationDoc>;
   messages: Collection<MessageDoc>;
+  revocations: Collection<RevocationDoc>;
 }
 
 export interface Database {
@@ -72,6 +74,7 @@ export async function connectDatabase(url: string, dbName: string): Promise<Data
       users: db.collection<UserDoc>("users"),
       conversations: db.collection<ConversationDoc>("conversations"),
       messages: db.collection<MessageDoc>("chat_messages"),
+      revocations: db.collection<RevocationDoc>("token_revocations"),
     },
     async ping() {
       try {

@@ -6,7 +6,7 @@ import { sendMessageSchema } from "../../domain/schemas.ts";
 import { messageView } from "../../domain/views.ts";
 import type { AuthEnv } from "../auth.middleware.ts";
 import { validationHook } from "../errors.ts";
-import { errorResponses, notFound, okJson, SendMessageResponseSchema } from "../schemas.ts";
+import { errorResponses, notFound, okJson, rateLimited, SendMessageResponseSchema } from "../schemas.ts";
 
 const send = (maxLength: number) =>
   createRoute({
@@ -29,6 +29,7 @@ const send = (maxLength: number) =>
       200: okJson(SendMessageResponseSchema, "Duplicate of a stored message (same client_id)"),
       ...notFound,
       ...errorResponses,
+      ...rateLimited,
     },
   });
 
