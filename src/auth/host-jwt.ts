@@ -32,16 +32,18 @@ export function createHostJwtVerifier(cfg: HostJwtConfig): TokenVerifier {
   const verification = { iss: cfg.issuer, aud: cfg.audience };
   const jwks = cfg.jwksUrl ? createJwksCache(cfg.jwksUrl, cfg.jwksTimeoutMs) : undefined;
 
+  // `return await`: the rejection is then handled inside this frame; with a bare `return`, Bun's test
+  // runner reports hono's error as unhandled although the caller catches it.
   async function payloadOf(token: string): Promise<Record<string, unknown>> {
     const { header } = Jwt.decode(token);
     if (jwks) {
       if (typeof header.kid !== "string") throw unauthorized();
       const keys = await jwks.keysFor(header.kid);
-      return Jwt.verifyWithJwks(token, { keys, allowedAlgorithms: ASYMMETRIC_ALGS, verification });
+      return await Jwt.verifyWithJwks(token, { keys, allowedAlgorithms: ASYMMETRIC_ALGS, verification });
     }
     const alg = HMAC_ALGS.find((a) => a === header.alg);
     if (!alg) throw unauthorized();
-    return Jwt.verify(token, cfg.secret!, { alg, ...verification });
+    return await Jwt.verify(token, cfg.secret!, { alg, ...verification });
   }
 
   return {
