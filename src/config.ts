@@ -58,7 +58,8 @@ export const EnvSchema = z.object({
   RATE_READ_PER_10S: intFrom(60, 1, 1_000_000_000),
   RATE_JOIN_PER_10S: intFrom(60, 1, 1_000_000_000),
   RATE_PRESENCE_PER_10S: intFrom(10, 1, 1_000_000_000),
-  RATE_REFRESH_PER_10S: intFrom(5, 1, 1_000_000_000),
+  // Every tab of a user gets token_expiring at once and may refresh: above MAX_SOCKETS_PER_USER.
+  RATE_REFRESH_PER_10S: intFrom(30, 1, 1_000_000_000),
   MAX_SOCKETS_PER_USER: intFrom(20, 1, 100_000),
   // REST budgets: per client IP (login, account creation) and per user (writes, searches).
   RATE_LOGIN_PER_IP_PER_MIN: intFrom(60, 1, 1_000_000_000),
