@@ -68,6 +68,8 @@ export function attachChatGateway(o: ChatGatewayOptions): ChatGateway {
   const budgets = createEventBudgets(o.budgets);
   const sessions = createSocketSessions({ nsp, auth: o.auth, revocations: o.revocations, warnBeforeMs: o.tokenWarningMs, log });
   const limit = new ConnectionLimit(o.maxSocketsPerUser, (email) => nsp.roomSize(userRoom(email)));
+  // The admitted socket's pending place, released once it joined its user's room (a WeakMap: nothing kept per socket).
+  const releaseOnConnect = new WeakMap<Socket, () => void>();
   const parse = <T>(schema: z.ZodType<T>, payload: unknown): T => {
     const r = schema.safeParse(payload);
     if (!r.success) throw new AppError("VALIDATION_FAILED", "invalid payload", issuesOf(r.error));
@@ -86,11 +88,13 @@ export function attachChatGateway(o: ChatGatewayOptions): ChatGateway {
       return next(connectError(code));
     }
     // Checked last and followed directly by next(): the admitted socket joins its user's room before anything else runs.
-    if (!limit.admit(user.email)) {
+    const release = limit.admit(user.email);
+    if (!release) {
       log.warn("audit: too many connections", { email: user.email, max: o.maxSocketsPerUser });
       return next(connectError("TOO_MANY_CONNECTIONS", "too many connections"));
     }
     socket.data.user = user;
+    releaseOnConnect.set(socket, release);
     next();
   });
 
@@ -162,6 +166,7 @@ export function attachChatGateway(o: ChatGatewayOptions): ChatGateway {
   io.on("connection", (socket) => {
     const user = socket.data.user as SocketUser;
     socket.join(userRoom(user.email));
+    releaseOnConnect.get(socket)?.();
     sessions.start(user);
     if (o.debug) log.debug("socket connected", { sid: socket.id, email: user.email, address: socket.handshake.address });
     services.presence.connected(user.email).catch((err) => log.error("presence update failed", { err }));
