@@ -167,6 +167,7 @@ export function attachChatGateway(o: ChatGatewayOptions): ChatGateway {
     const user = socket.data.user as SocketUser;
     socket.join(userRoom(user.email));
     releaseOnConnect.get(socket)?.();
+    releaseOnConnect.delete(socket);
     sessions.start(user);
     if (o.debug) log.debug("socket connected", { sid: socket.id, email: user.email, address: socket.handshake.address });
     services.presence.connected(user.email).catch((err) => log.error("presence update failed", { err }));

@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { sign } from "hono/jwt";
 import type { Socket } from "socket.io-client";
 import { api, login, type TestUser } from "../helpers/api.ts";
-import { closeAllClients, connectAs, request, TRANSPORT_MODES } from "../helpers/clients.ts";
+import { closeAllClients, connectAs, request } from "../helpers/clients.ts";
 import { startTestServer, type TestServer } from "../helpers/server.ts";
 import { collect, waitFor, waitUntil } from "../helpers/wait.ts";
 
@@ -31,9 +31,18 @@ const shortToken = (email: string, seconds: number) => {
 
 const disconnectReason = (c: Socket) => waitFor<string>(c, "disconnect", 6000, "server-side disconnect");
 
-describe.each(TRANSPORT_MODES)("transport %s", (mode) => {
-  test("token_expiring comes before expiry, then error TOKEN_EXPIRED and a server-side disconnect", async () => {
-    const c = await connectAs(s, await shortToken(ada.email, 3), mode);
+/** Websocket only, and polling only (the packets wait in the session's buffer for the next GET). */
+const MODES = [
+  ["websocket", { transports: ["websocket"] }],
+  ["polling", { transports: ["polling"] }],
+] as const;
+const connect = (token: string, transports: readonly string[]) => connectAs(s, token, "default", { transports: [...transports] });
+
+// Each test waits for real token expiry (JWT times are in whole seconds): they run concurrently, each with its own user.
+describe.each(MODES)("transport %s", (mode, { transports }) => {
+  test.concurrent("token_expiring comes before expiry, then error TOKEN_EXPIRED and a server-side disconnect", async () => {
+    const me = await login(s, `expiry-${mode}@example.com`);
+    const c = await connect(await shortToken(me.email, 3), transports);
     const errors = collect(c, "error");
     const warning = await waitFor<{ expires_at: string }>(c, "token_expiring", 4000, "token_expiring");
     expect(Date.parse(warning.expires_at) - Date.now()).toBeGreaterThan(0);
@@ -43,11 +52,11 @@ describe.each(TRANSPORT_MODES)("transport %s", (mode) => {
     expect(c.active).toBe(false); // socket.io-client does not reconnect after a server-side disconnect
   });
 
-  test("refresh_token with a fresh token of the same user keeps the socket; another user's token is refused", async () => {
+  test.concurrent("refresh_token with a fresh token of the same user keeps the socket; another user's token is refused", async () => {
     const me = await login(s, `refresh-${mode}@example.com`); // refresh has a per-user budget
     const oldExpiry = Date.now() + 3000;
-    const c = await connectAs(s, await shortToken(me.email, 3), mode);
-    const control = await connectAs(s, await shortToken(me.email, 3), mode);
+    const c = await connect(await shortToken(me.email, 3), transports);
+    const control = await connect(await shortToken(me.email, 3), transports);
     await waitFor(c, "token_expiring", 4000, "token_expiring");
     const refused = await request(c, "refresh_token", { token: bob.token });
     expect(refused).toMatchObject({ ok: false, error: { code: "FORBIDDEN" } });
