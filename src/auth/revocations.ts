@@ -18,13 +18,23 @@ export interface RevocationStore {
   onRevoked(fn: (jti: string, email: string) => void): void;
 }
 
+/** Expired revocations are dropped from memory at most this often (on the next revocation). */
+const SWEEP_EVERY_MS = 60_000;
+
 export async function createLocalRevocationStore(repo: RevocationsRepo): Promise<RevocationStore> {
   const revoked = new Map<string, number>();
   const listeners: ((jti: string, email: string) => void)[] = [];
   for (const r of await repo.listActive(new Date())) revoked.set(r.jti, r.expiresAt.getTime());
+  let lastSweep = Date.now();
+  const sweep = (now: number) => {
+    lastSweep = now;
+    for (const [jti, exp] of revoked) if (exp <= now) revoked.delete(jti);
+  };
   return {
     async revoke(jti, email, expiresAt) {
       await repo.insert(jti, email, new Date(expiresAt));
+      const now = Date.now();
+      if (now - lastSweep >= SWEEP_EVERY_MS) sweep(now);
       revoked.set(jti, expiresAt);
       for (const fn of listeners) fn(jti, email);
     },

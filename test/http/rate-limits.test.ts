@@ -100,6 +100,7 @@ describe("per user", () => {
     await send(a.token, b.email);
     expect429(await send(a.token, b.email), 3);
     expect((await api(s, "POST", `/api/conversations/${first.body.message.conversation_id}/mark-read`, { token: a.token })).status).toBe(429);
+    expect((await api(s, "PATCH", "/api/users/me", { token: a.token, body: { name: "W" } })).status).toBe(429);
     expect((await api(s, "GET", "/api/conversations", { token: a.token })).status).toBe(200); // reads are not budgeted
     expect((await send(b.token, a.email)).status).toBe(201);
   });
