@@ -19,6 +19,7 @@ import type { Logger } from "../logger.ts";
 import { conversationRoom, userRoom } from "./chat-publisher.ts";
 import { ConnectionLimit } from "./connection-limit.ts";
 import { createEventBudgets, EVENT_BUDGET, type BudgetLimits } from "./rate-limiter.ts";
+import { createRateLimitAudit, RateLimitedError, reportError, type Ack } from "./socket-errors.ts";
 import { createSocketSessions, type SocketUser } from "./socket-sessions.ts";
 import type { SocketIOServer } from "./socketio/server.ts";
 import type { Socket } from "./socketio/socket.ts";
@@ -41,14 +42,7 @@ export interface ChatGateway {
   close(): void;
 }
 
-type Ack = (response: unknown) => void;
 type Handler = (user: SocketUser, payload: unknown, socket: Socket) => Promise<Record<string, unknown>>;
-
-class RateLimitedError extends AppError {
-  constructor(readonly retryAfterMs: number) {
-    super("RATE_LIMITED", "rate limited");
-  }
-}
 
 /** The token from `auth.token`, `?token=` or an `Authorization: Bearer` header, in that order. */
 function handshakeToken(s: Socket): string | null {
@@ -66,6 +60,7 @@ export function attachChatGateway(o: ChatGatewayOptions): ChatGateway {
   const nsp = io.of("/");
   const sendSchema = sendMessageSchema(o.messageMaxLength);
   const budgets = createEventBudgets(o.budgets);
+  const auditRateLimit = createRateLimitAudit(log);
   const sessions = createSocketSessions({ nsp, auth: o.auth, revocations: o.revocations, warnBeforeMs: o.tokenWarningMs, log });
   const limit = new ConnectionLimit(o.maxSocketsPerUser, (email) => nsp.roomSize(userRoom(email)));
   // The admitted socket's pending place, released once it joined its user's room (a WeakMap: nothing kept per socket).
@@ -146,21 +141,10 @@ export function attachChatGateway(o: ChatGatewayOptions): ChatGateway {
     const d = budgets.take(event, user.email);
     const decision = d instanceof Promise ? await d : d;
     if (decision && !decision.ok) {
-      auditRateLimit(event, user.email, decision.resetMs);
+      auditRateLimit(EVENT_BUDGET[event]!, user.email, decision.resetMs);
       throw new RateLimitedError(decision.resetMs);
     }
     return handler(user, payload, socket);
-  }
-
-  // One audit line per user and budget per window, however many events a flood brings.
-  const audited = new Map<string, number>();
-  function auditRateLimit(event: string, email: string, retryAfterMs: number) {
-    const key = `${EVENT_BUDGET[event]}\u0000${email}`;
-    const now = Date.now();
-    if ((audited.get(key) ?? 0) > now) return;
-    if (audited.size > 10_000) audited.clear();
-    audited.set(key, now + retryAfterMs);
-    log.warn("audit: rate limited", { budget: EVENT_BUDGET[event], email, retry_after_ms: retryAfterMs });
   }
 
   io.on("connection", (socket) => {
@@ -185,7 +169,7 @@ export function attachChatGateway(o: ChatGatewayOptions): ChatGateway {
         },
         (err: unknown) => {
           if (o.debug) log.debug("socket event", { event, sid: socket.id, ok: false, ms: +(performance.now() - started).toFixed(2) });
-          reportError(socket, event, err, ack);
+          reportError(log, socket, event, err, ack);
         },
       );
     });
@@ -201,23 +185,6 @@ export function attachChatGateway(o: ChatGatewayOptions): ChatGateway {
         .catch((err) => log.error("presence update failed", { err }));
     });
   });
-
-  function reportError(socket: Socket, event: string, err: unknown, ack?: Ack) {
-    let error: { code: string; message: string; details?: unknown; retry_after_ms?: number };
-    if (err instanceof RateLimitedError) {
-      error = { ...err.toJSON(), retry_after_ms: err.retryAfterMs };
-    } else if (isAppError(err)) {
-      error = err.toJSON();
-    } else if (isDatabaseUnavailable(err)) {
-      log.warn("database unavailable", { event, err });
-      error = { code: "DATABASE_UNAVAILABLE", message: "database unavailable, try again later" };
-    } else {
-      log.error("socket handler failed", { event, err });
-      error = { code: "INTERNAL", message: "internal server error" };
-    }
-    socket.emit("error", { ...error, event });
-    ack?.({ ok: false, error });
-  }
 
   return { close: () => sessions.close() };
 }
