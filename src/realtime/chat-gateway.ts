@@ -79,10 +79,10 @@ export function attachChatGateway(o: ChatGatewayOptions): ChatGateway {
       user = { email: identity.email, name: profile.name, jti: identity.jti, expiresAt: identity.expiresAt, warned: false, bucket: 0, socket };
     } catch (e) {
       const code = isAppError(e) && e.code !== "USER_NOT_FOUND" ? e.code : isDatabaseUnavailable(e) ? "DATABASE_UNAVAILABLE" : "UNAUTHORIZED";
-      if (!isAppError(e)) log.error("socket auth failed unexpectedly", { err: e });
+      if (!isAppError(e)) log[code === "DATABASE_UNAVAILABLE" ? "warn" : "error"]("socket auth failed", { err: e });
       return next(connectError(code));
     }
-    // Checked last and followed directly by next(): the admitted socket joins its user's room before anything else runs.
+    // Checked after the awaits, right before next(): the reserved place holds until the socket joins its user's room.
     const release = limit.admit(user.email);
     if (!release) {
       log.warn("audit: too many connections", { email: user.email, max: o.maxSocketsPerUser });
