@@ -42,8 +42,34 @@ export const EnvSchema = z.object({
   // Above 1 MB so an oversized chat message is refused by validation with an error, not by dropping the connection.
   MAX_HTTP_BUFFER_SIZE: intFrom(2_000_000, 1024, 100_000_000),
   TYPING_TTL_MS: intFrom(5_000, 100, 600_000),
+  // Identity: see README "Authentication".
+  AUTH_MODE: z.enum(["open", "trusted", "jwt"]).default("open"),
+  AUTH_API_KEYS: csv.pipe(z.array(z.string().min(32, "each key must be at least 32 characters"))).optional(),
+  AUTH_JWT_SECRET: z.string().min(32, "must be at least 32 characters").optional(),
+  AUTH_JWKS_URL: z.url({ protocol: /^https?$/ }).optional(),
+  AUTH_JWKS_TIMEOUT_MS: intFrom(5_000, 100, 60_000),
+  AUTH_JWT_ISSUER: z.string().optional(),
+  AUTH_JWT_AUDIENCE: z.string().optional(),
+  AUTH_EMAIL_CLAIM: z.string().min(1).default("email"),
+  AUTH_NAME_CLAIM: z.string().min(1).default("name"),
+  AUTH_PICTURE_CLAIM: z.string().min(1).default("picture"),
+  TOKEN_EXPIRY_WARNING_SECONDS: intFrom(60, 1, 86_400),
+  // Per-user budgets across all sockets of the user, per 10 s window.
   RATE_SEND_PER_10S: intFrom(50, 1, 1_000_000_000),
   RATE_TYPING_PER_10S: intFrom(30, 1, 1_000_000_000),
+  RATE_READ_PER_10S: intFrom(60, 1, 1_000_000_000),
+  RATE_JOIN_PER_10S: intFrom(60, 1, 1_000_000_000),
+  RATE_PRESENCE_PER_10S: intFrom(10, 1, 1_000_000_000),
+  RATE_SYNC_PER_10S: intFrom(20, 1, 1_000_000_000),
+  // Every tab of a user gets token_expiring at once and may refresh: above MAX_SOCKETS_PER_USER.
+  RATE_REFRESH_PER_10S: intFrom(30, 1, 1_000_000_000),
+  MAX_SOCKETS_PER_USER: intFrom(20, 1, 100_000),
+  // REST budgets: per client IP (login, account creation) and per user (writes, searches).
+  RATE_LOGIN_PER_IP_PER_MIN: intFrom(60, 1, 1_000_000_000),
+  RATE_SIGNUP_PER_IP_PER_HOUR: intFrom(100, 1, 1_000_000_000),
+  RATE_REST_WRITE_PER_MIN: intFrom(600, 1, 1_000_000_000),
+  RATE_SEARCH_PER_MIN: intFrom(60, 1, 1_000_000_000),
+  TRUST_PROXY: z.enum(["true", "false"]).default("false").transform((v) => v === "true"),
 });
 
 export type Env = z.infer<typeof EnvSchema>;
@@ -75,9 +101,12 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
   if (secret !== undefined && Buffer.byteLength(secret) < MIN_SECRET_BYTES && e.NODE_ENV === "production") {
     throw new ConfigError([`JWT_SECRET_KEY: must be at least ${MIN_SECRET_BYTES} bytes in production`]);
   }
-  if (secret === undefined && e.NODE_ENV === "production") {
+  // In jwt mode this server issues no tokens of its own, so it needs no secret of its own.
+  if (secret === undefined && e.NODE_ENV === "production" && e.AUTH_MODE !== "jwt") {
     throw new ConfigError(["JWT_SECRET_KEY: required in production (at least 32 bytes)"]);
   }
+  const authProblems = authModeProblems(e);
+  if (authProblems.length > 0) throw new ConfigError(authProblems);
   if (e.PING_TIMEOUT_MS + e.PING_INTERVAL_MS > 255_000 * 2) {
     throw new ConfigError(["PING_INTERVAL_MS + PING_TIMEOUT_MS: too large for the HTTP idle timeout"]);
   }
@@ -86,6 +115,18 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
     JWT_SECRET_KEY: secret ?? randomSecret(),
     jwtSecretGenerated: secret === undefined,
   };
+}
+
+/** What each AUTH_MODE needs; `open` (anyone can log in as anyone) is never allowed in production. */
+function authModeProblems(e: Env): string[] {
+  if (e.AUTH_MODE === "open") {
+    return e.NODE_ENV === "production" ? ["AUTH_MODE: open (login by email alone) is refused with NODE_ENV=production; use trusted or jwt"] : [];
+  }
+  if (e.AUTH_MODE === "trusted") {
+    return e.AUTH_API_KEYS?.length ? [] : ["AUTH_API_KEYS: required with AUTH_MODE=trusted (comma list, each at least 32 characters)"];
+  }
+  const sources = Number(e.AUTH_JWT_SECRET !== undefined) + Number(e.AUTH_JWKS_URL !== undefined);
+  return sources === 1 ? [] : ["AUTH_JWT_SECRET / AUTH_JWKS_URL: AUTH_MODE=jwt needs exactly one of them"];
 }
 
 function randomSecret(): string {

@@ -7,6 +7,9 @@ export const ERROR_STATUS = {
   VALIDATION_FAILED: 422,
   BAD_REQUEST: 400,
   UNAUTHORIZED: 401,
+  INVALID_API_KEY: 401,
+  TOKEN_EXPIRED: 401,
+  LOGIN_DISABLED: 403,
   FORBIDDEN: 403,
   NOT_FOUND: 404,
   USER_NOT_FOUND: 404,
@@ -16,6 +19,7 @@ export const ERROR_STATUS = {
   MESSAGE_TOO_LONG: 422,
   PAYLOAD_TOO_LARGE: 413,
   RATE_LIMITED: 429,
+  TOO_MANY_CONNECTIONS: 429,
   DATABASE_UNAVAILABLE: 503,
   INTERNAL: 500,
 } as const;
@@ -44,3 +48,7 @@ export class AppError extends Error {
 }
 
 export const isAppError = (e: unknown): e is AppError => e instanceof AppError;
+
+/** A MongoDB driver error meaning the database cannot be reached (REST 503, sockets DATABASE_UNAVAILABLE). */
+export const isDatabaseUnavailable = (e: unknown): boolean =>
+  e instanceof Error && /^Mongo(ServerSelection|Network|NotConnected|Topology)/.test(e.name);

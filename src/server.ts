@@ -3,6 +3,10 @@
  * realtime gateway → Bun.serve. Returns a handle that stops everything it started
  * (but not the database server, which the caller owns).
  */
+import { createApiKeyCheck } from "./auth/api-keys.ts";
+import { createAuthenticator, ownTokenVerifier } from "./auth/authenticator.ts";
+import { createHostJwtVerifier } from "./auth/host-jwt.ts";
+import { createLocalRevocationStore } from "./auth/revocations.ts";
 import { createTokens } from "./auth/tokens.ts";
 import type { Config } from "./config.ts";
 import { createConversationsRepo } from "./db/conversations.repo.ts";
@@ -11,9 +15,11 @@ import { backfillMembers } from "./db/members.ts";
 import { backfillUserTerms } from "./db/user-terms.ts";
 import { createMessagesRepo } from "./db/messages.repo.ts";
 import { connectDatabase, type Database } from "./db/mongo.ts";
+import { createRevocationsRepo } from "./db/revocations.repo.ts";
 import { createUsersRepo } from "./db/users.repo.ts";
 import { createChatServices, type ChatServices } from "./domain/chat-services.ts";
 import { createHttpApp, type HttpApp } from "./http/app.ts";
+import { createLocalRateLimiter } from "./limits/rate-limiter.ts";
 import type { Logger } from "./logger.ts";
 import { attachChatGateway } from "./realtime/chat-gateway.ts";
 import { createChatPublisher } from "./realtime/chat-publisher.ts";
@@ -64,6 +70,15 @@ export async function startServer(cfg: Config, mongoUrl: string, log: Logger): P
   if (stale > 0) log.info("cleared stale online flags", { users: stale });
 
   const tokens = createTokens({ secret: cfg.JWT_SECRET_KEY, algorithm: cfg.JWT_ALGORITHM, expireMinutes: cfg.JWT_EXPIRE_MINUTES });
+  const revocations = await createLocalRevocationStore(createRevocationsRepo(db.collections.revocations));
+  const auth = createAuthenticator({
+    mode: cfg.AUTH_MODE,
+    verifier: cfg.AUTH_MODE === "jwt" ? createHostJwtVerifier(hostJwtConfig(cfg)) : ownTokenVerifier(tokens),
+    revocations,
+    syncUser: (id) => services.users.syncFromClaims(id),
+    log,
+  });
+  if (cfg.AUTH_MODE === "open") log.warn("AUTH_MODE=open: anyone can log in as any email; for development only (refused with NODE_ENV=production)");
   const io = createSocketIOServer({
     pingInterval: cfg.PING_INTERVAL_MS,
     pingTimeout: cfg.PING_TIMEOUT_MS,
@@ -72,19 +87,41 @@ export async function startServer(cfg: Config, mongoUrl: string, log: Logger): P
     onError: (err, event) => log.error("socket handler failed", { event, err }),
   });
   services.setPublisher(createChatPublisher(io));
-  attachChatGateway({
+  const gateway = attachChatGateway({
     io,
     services,
-    tokens,
+    auth,
+    revocations,
     log,
+    debug: cfg.LOG_LEVEL === "debug",
     messageMaxLength: cfg.MESSAGE_MAX_LENGTH,
-    sendPer10s: cfg.RATE_SEND_PER_10S,
-    typingPer10s: cfg.RATE_TYPING_PER_10S,
+    budgets: {
+      send: cfg.RATE_SEND_PER_10S,
+      typing: cfg.RATE_TYPING_PER_10S,
+      read: cfg.RATE_READ_PER_10S,
+      join: cfg.RATE_JOIN_PER_10S,
+      presence: cfg.RATE_PRESENCE_PER_10S,
+      sync: cfg.RATE_SYNC_PER_10S,
+      refresh: cfg.RATE_REFRESH_PER_10S,
+    },
+    maxSocketsPerUser: cfg.MAX_SOCKETS_PER_USER,
+    tokenWarningMs: cfg.TOKEN_EXPIRY_WARNING_SECONDS * 1000,
     syncPageMax: cfg.SYNC_PAGE_MAX,
   });
   const app = createHttpApp({
     services,
+    auth,
     tokens,
+    revocations,
+    apiKeyValid: createApiKeyCheck(cfg.AUTH_API_KEYS ?? []),
+    limits: {
+      loginPerIp: createLocalRateLimiter(cfg.RATE_LOGIN_PER_IP_PER_MIN, 60_000),
+      signupPerIp: createLocalRateLimiter(cfg.RATE_SIGNUP_PER_IP_PER_HOUR, 3_600_000),
+      writesPerUser: createLocalRateLimiter(cfg.RATE_REST_WRITE_PER_MIN, 60_000),
+      searchesPerUser: createLocalRateLimiter(cfg.RATE_SEARCH_PER_MIN, 60_000),
+      syncsPerUser: createLocalRateLimiter(cfg.RATE_SYNC_PER_10S, 10_000),
+    },
+    trustProxy: cfg.TRUST_PROXY,
     log,
     corsOrigins: cfg.CORS_ORIGINS,
     messageMaxLength: cfg.MESSAGE_MAX_LENGTH,
@@ -101,7 +138,7 @@ export async function startServer(cfg: Config, mongoUrl: string, log: Logger): P
     fetch(req, srv) {
       // null: not an Engine.IO request; undefined: upgraded to a websocket.
       const r = io.handleRequest(req, srv);
-      return r === null ? app.fetch(req) : r;
+      return r === null ? app.fetch(req, { ip: srv.requestIP(req)?.address }) : r;
     },
     websocket: io.websocket,
     error(err) {
@@ -123,6 +160,7 @@ export async function startServer(cfg: Config, mongoUrl: string, log: Logger): P
     services,
     stop() {
       stopping ??= (async () => {
+        gateway.close();
         await io.close();
         await server.stop(true);
         services.typing.close();
@@ -130,5 +168,18 @@ export async function startServer(cfg: Config, mongoUrl: string, log: Logger): P
       })();
       return stopping;
     },
+  };
+}
+
+function hostJwtConfig(cfg: Config) {
+  return {
+    secret: cfg.AUTH_JWT_SECRET,
+    jwksUrl: cfg.AUTH_JWKS_URL,
+    jwksTimeoutMs: cfg.AUTH_JWKS_TIMEOUT_MS,
+    issuer: cfg.AUTH_JWT_ISSUER,
+    audience: cfg.AUTH_JWT_AUDIENCE,
+    emailClaim: cfg.AUTH_EMAIL_CLAIM,
+    nameClaim: cfg.AUTH_NAME_CLAIM,
+    pictureClaim: cfg.AUTH_PICTURE_CLAIM,
   };
 }

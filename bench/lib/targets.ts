@@ -28,6 +28,10 @@ export function makeTargets(root: string, mongoUrl: string, secret: string): Tar
   const peerFile = join(root, "bench/peers/socketio-peer.mjs");
   const peerToken = async (_url: string, email: string) => sign({ sub: email, exp: Math.floor(Date.now() / 1000) + 3600 }, secret, "HS256");
   const peerEnv = (db: string) => ({ MONGODB_URL: mongoUrl, DATABASE_NAME: db, JWT_SECRET_KEY: secret });
+  // Production refuses AUTH_MODE=open: the bench logs in as a host backend would. Limits are lifted so the
+  // load generators (one user with 19,500 sockets, one REST user at full speed) measure the server, not its budgets.
+  const apiKey = `bench-host-key-${secret}`;
+  const oursEnv = { AUTH_MODE: "trusted", AUTH_API_KEYS: apiKey, MAX_SOCKETS_PER_USER: "100000", RATE_SEND_PER_10S: "1000000000", RATE_REST_WRITE_PER_MIN: "1000000000" };
   return [
     {
       name: "ours",
@@ -35,10 +39,10 @@ export function makeTargets(root: string, mongoUrl: string, secret: string): Tar
       chat: (db) =>
         startServer(
           [bun, join(root, "src/main.ts")],
-          { NODE_ENV: "production", MONGODB_URL: mongoUrl, DATABASE_NAME: db, JWT_SECRET_KEY: secret, LOG_LEVEL: "error", RATE_SEND_PER_10S: "1000000000" },
+          { NODE_ENV: "production", MONGODB_URL: mongoUrl, DATABASE_NAME: db, JWT_SECRET_KEY: secret, LOG_LEVEL: "error", ...oursEnv },
           "/health",
         ),
-      token: oursToken,
+      token: (url, email) => oursToken(url, email, apiKey),
     },
     {
       name: "socket.io-node",
@@ -55,10 +59,10 @@ export function makeTargets(root: string, mongoUrl: string, secret: string): Tar
   ];
 }
 
-async function oursToken(url: string, email: string): Promise<string> {
+async function oursToken(url: string, email: string, apiKey: string): Promise<string> {
   const res = await fetch(`${url}/api/auth/login`, {
     method: "POST",
-    headers: { "content-type": "application/json" },
+    headers: { "content-type": "application/json", "x-api-key": apiKey },
     body: JSON.stringify({ email, name: email.split("@")[0] }),
   });
   if (!res.ok) throw new Error(`login failed: ${res.status}`);

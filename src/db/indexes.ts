@@ -10,6 +10,8 @@
  * Names starting with `scalar_` promise that the indexed fields never hold arrays
  * or documents. Our FerretDB build pushes equality, ranges, sort and limit down to
  * SQLite only for such indexes (tools/ferretdb/PATCHES.md); MongoDB ignores names.
+ *   token_revocations:    expires_at (TTL: a revocation goes when its token expires; servers
+ *                         without TTL indexes, like FerretDB, rely on the purge at start instead)
  */
 import type { Collections } from "./mongo.ts";
 
@@ -31,6 +33,10 @@ async function dropIfPresent(col: { dropIndex(name: string): Promise<unknown> },
   }
 }
 
+function ignoreNotImplemented(e: unknown): void {
+  if ((e as { code?: number }).code !== 238 && !/not implemented/i.test(String((e as Error).message))) throw e;
+}
+
 export async function ensureIndexes(c: Collections): Promise<void> {
   await Promise.all([
     c.users.createIndex({ email: 1 }, { unique: true, name: "email_unique" }),
@@ -38,6 +44,7 @@ export async function ensureIndexes(c: Collections): Promise<void> {
     c.messages.createIndex({ conversation_id: 1, seq: 1 }, { name: "scalar_conversation_seq" }),
     c.userTerms.createIndex({ term: 1 }, { name: "scalar_term" }),
     c.userTerms.createIndex({ email: 1 }, { name: "scalar_email" }),
+    c.revocations.createIndex({ expires_at: 1 }, { name: "expires_ttl", expireAfterSeconds: 0 }).catch(ignoreNotImplemented),
   ]);
   for (const o of OBSOLETE) await dropIfPresent(c[o.collection], o.name);
 }

@@ -1,6 +1,7 @@
 /** The MongoDB client and the collections with their document shapes. */
 import { MongoClient, type Collection, type Db, type ObjectId } from "mongodb";
 import { monitorDbHealth, type DbHealth } from "./health.ts";
+import type { RevocationDoc } from "./revocations.repo.ts";
 
 export interface UserDoc {
   _id: ObjectId;
@@ -80,6 +81,7 @@ export interface Collections {
   members: Collection<MemberDoc>;
   userTerms: Collection<UserTermDoc>;
   meta: Collection<MetaDoc>;
+  revocations: Collection<RevocationDoc>;
 }
 
 export interface Database {
@@ -116,6 +118,7 @@ export async function connectDatabase(url: string, dbName: string, onHealthChang
       members: db.collection<MemberDoc>("conversation_members"),
       userTerms: db.collection<UserTermDoc>("user_terms"),
       meta: db.collection<MetaDoc>("meta"),
+      revocations: db.collection<RevocationDoc>("token_revocations"),
     },
     health,
     ping: () => health.check(),

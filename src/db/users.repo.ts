@@ -21,16 +21,15 @@ export function toUser(d: UserDoc): User {
 
 export function createUsersRepo(users: Collection<UserDoc>, terms: Collection<UserTermDoc>): UsersRepo {
   return {
-    async upsertOnLogin({ email, name, profile_image }) {
+    async upsertOnLogin({ email, name, profile_image }, overwrite) {
       const now = new Date();
-      const doc = await users.findOneAndUpdate(
-        { _id: userId(email) },
-        // A login without profile_image keeps the stored one.
-        profile_image === undefined
-          ? { $set: { name }, $setOnInsert: { email, profile_image: null, is_online: false, last_seen: null, created_at: now } }
-          : { $set: { name, profile_image }, $setOnInsert: { email, is_online: false, last_seen: null, created_at: now } },
-        { upsert: true, returnDocument: "after" },
-      );
+      const onInsert = { email, is_online: false, last_seen: null, created_at: now };
+      // A login without profile_image keeps the stored one.
+      const profile = profile_image === undefined ? { name } : { name, profile_image };
+      const update = overwrite
+        ? { $set: profile, $setOnInsert: profile_image === undefined ? { ...onInsert, profile_image: null } : onInsert }
+        : { $setOnInsert: { ...onInsert, profile_image: null, ...profile } };
+      const doc = await users.findOneAndUpdate({ _id: userId(email) }, update, { upsert: true, returnDocument: "after" });
       if (!doc) throw new Error("user upsert returned nothing");
       await indexUserTerms(users, terms, doc);
       return toUser(doc);
@@ -38,6 +37,12 @@ export function createUsersRepo(users: Collection<UserDoc>, terms: Collection<Us
     async findByEmail(email) {
       const d = await users.findOne({ _id: userId(email) });
       return d ? toUser(d) : null;
+    },
+    async updateProfile(email, changes) {
+      const doc = await users.findOneAndUpdate({ _id: userId(email) }, { $set: changes }, { returnDocument: "after" });
+      if (!doc) return null;
+      await indexUserTerms(users, terms, doc);
+      return toUser(doc);
     },
     async search(text, excludeEmail, limit) {
       const emails = (await emailsMatching(terms, text, limit + 1)).filter((e) => e !== excludeEmail).slice(0, limit);

@@ -5,8 +5,14 @@
 import type { Conversation, Message, MessageType, User } from "./types.ts";
 
 export interface UsersRepo {
-  upsertOnLogin(input: { email: string; name: string; profile_image?: string | null }): Promise<User>;
+  /**
+   * Creates the user or, when `overwrite`, updates name and (if given) profile_image. Without
+   * `overwrite` an existing user's profile is left as it is (only the first login sets it).
+   */
+  upsertOnLogin(input: { email: string; name: string; profile_image?: string | null }, overwrite: boolean): Promise<User>;
   findByEmail(email: string): Promise<User | null>;
+  /** Changes the given profile fields of an existing user; null when there is no such user. */
+  updateProfile(email: string, changes: { name?: string; profile_image?: string | null }): Promise<User | null>;
   search(pattern: string, excludeEmail: string, limit: number): Promise<User[]>;
   setPresence(email: string, online: boolean, at: Date): Promise<void>;
   findPresence(emails: string[]): Promise<User[]>;

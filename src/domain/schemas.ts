@@ -24,6 +24,10 @@ export const LoginSchema = z.object({
   profile_image: z.url({ protocol: /^https?$/, message: "must be an http(s) URL" }).max(2048).nullable().optional(),
 });
 
+export const UpdateProfileSchema = LoginSchema.pick({ name: true, profile_image: true })
+  .partial()
+  .refine((v) => v.name !== undefined || v.profile_image !== undefined, { message: "give name or profile_image" });
+
 export const StartConversationSchema = z.object({ to_email: EmailSchema });
 
 /** The message length cap is configuration, so the schema is built from it. */

@@ -11,6 +11,16 @@ export interface UsersServiceOptions {
   searchLimit: number;
 }
 
+/** Who vouches for a login's name and image: the host application (trusted, jwt), or nobody (open). */
+export type ProfileAuthority = "host" | "self-asserted";
+
+/** What a verified host token says about its user (jwt mode). */
+export interface ClaimedProfile {
+  email: string;
+  name?: string;
+  picture?: string | null;
+}
+
 export class UsersService {
   /** Emails known to exist: users are never deleted, so a hit never goes stale. */
   private readonly known = new Set<string>();
@@ -22,11 +32,51 @@ export class UsersService {
     private readonly opts: UsersServiceOptions,
   ) {}
 
-  async login(input: LoginInput): Promise<User> {
-    const user = await this.repo.upsertOnLogin(input);
+  /** Profiles last written from host token claims, so an unchanged token costs no write. */
+  private readonly synced = new Map<string, string>();
+
+  /**
+   * Registers on first login. A self-asserted login (open mode) never changes an existing
+   * profile, or anyone could rename anyone; the host's word (trusted mode) updates it.
+   */
+  async login(input: LoginInput, authority: ProfileAuthority): Promise<User> {
+    const user = await this.repo.upsertOnLogin(input, authority === "host");
+    this.remember(user);
+    return user;
+  }
+
+  /** Creates or updates the user from a host token's claims, once per distinct set of claims. */
+  async syncFromClaims(p: ClaimedProfile): Promise<void> {
+    const key = `${p.name ?? ""}\n${p.picture ?? ""}`;
+    if (this.synced.get(p.email) === key) return;
+    const name = p.name ?? p.email.split("@")[0]!;
+    const input = p.picture === undefined ? { email: p.email, name } : { email: p.email, name, profile_image: p.picture };
+    // Without a name claim the stored name stays (the fallback only names a new user).
+    const user = await this.repo.upsertOnLogin(input, p.name !== undefined);
+    this.remember(user);
+    if (this.synced.size >= PROFILE_CACHE_MAX) this.synced.clear();
+    this.synced.set(p.email, key);
+  }
+
+  /** Changes one's own name and/or image. */
+  async updateProfile(email: string, changes: { name?: string; profile_image?: string | null }): Promise<User> {
+    const user = await this.repo.updateProfile(email, changes);
+    if (!user) throw new AppError("USER_NOT_FOUND", "user not found");
+    this.remember(user);
+    return user;
+  }
+
+  /** Whether the email belongs to a registered user. */
+  async exists(email: string): Promise<boolean> {
+    if (this.known.has(email)) return true;
+    const found = (await this.repo.findByEmail(email)) !== null;
+    if (found) this.known.add(email);
+    return found;
+  }
+
+  private remember(user: User): void {
     this.known.add(user.email);
     this.profiles.set(user.email, { user, at: Date.now() });
-    return user;
   }
 
   /**

@@ -16,6 +16,9 @@ export const userView = (u: User) => ({
   last_seen: iso(u.last_seen),
 });
 
+/** What anyone may see of another user (search results): no presence, which only contacts see. */
+export const publicUserView = (u: User) => ({ id: u.id, email: u.email, name: u.name, profile_image: u.profile_image });
+
 export const conversationView = (c: Conversation) => ({
   id: c.id,
   participants: [...c.participants],

@@ -1,17 +1,23 @@
 /**
- * The REST application: CORS, body limit, auth on /api/* (except login),
- * the routes, the generated OpenAPI document (/openapi.json) and Swagger UI (/docs).
+ * The REST application: security headers, CORS, body limit, auth on /api/*
+ * (except login), rate limits, the routes, the generated OpenAPI document
+ * (/openapi.json) and Swagger UI (/docs).
  */
 import { OpenAPIHono } from "@hono/zod-openapi";
 import { swaggerUI } from "@hono/swagger-ui";
 import { bodyLimit } from "hono/body-limit";
 import { cors } from "hono/cors";
+import { secureHeaders } from "hono/secure-headers";
+import type { Authenticator } from "../auth/identity.ts";
+import type { RevocationStore } from "../auth/revocations.ts";
 import type { Tokens } from "../auth/tokens.ts";
 import type { ChatServices } from "../domain/chat-services.ts";
 import { AppError } from "../errors.ts";
+import type { RateLimiter } from "../limits/rate-limiter.ts";
 import type { Logger } from "../logger.ts";
 import { requireAuth, type AuthEnv } from "./auth.middleware.ts";
 import { createErrorHandler, errorBody } from "./errors.ts";
+import { rateLimit } from "./rate-limit.middleware.ts";
 import { authRoutes } from "./routes/auth.routes.ts";
 import { conversationsRoutes } from "./routes/conversations.routes.ts";
 import { messagesRoutes } from "./routes/messages.routes.ts";
@@ -19,9 +25,22 @@ import { syncRoutes } from "./routes/sync.routes.ts";
 import { systemRoutes, type SystemDeps } from "./routes/system.routes.ts";
 import { usersRoutes } from "./routes/users.routes.ts";
 
+export interface HttpLimits {
+  loginPerIp: RateLimiter;
+  signupPerIp: RateLimiter;
+  writesPerUser: RateLimiter;
+  searchesPerUser: RateLimiter;
+  syncsPerUser: RateLimiter;
+}
+
 export interface HttpAppDeps {
   services: ChatServices;
+  auth: Authenticator;
   tokens: Tokens;
+  revocations: RevocationStore;
+  apiKeyValid: (key: string | undefined) => boolean;
+  limits: HttpLimits;
+  trustProxy: boolean;
   log: Logger;
   system: SystemDeps;
   corsOrigins: string[];
@@ -33,15 +52,18 @@ export interface HttpAppDeps {
 
 export function createHttpApp(deps: HttpAppDeps) {
   const app = new OpenAPIHono<AuthEnv>();
-  const { services } = deps;
+  const { services, limits, log } = deps;
 
+  // hono's defaults (nosniff, frame and referrer policies, HSTS...), no Content-Security-Policy:
+  // the Swagger UI page at /docs loads its script and styles from a CDN.
+  app.use("*", secureHeaders());
   app.use(
     "*",
     cors({
       origin: deps.corsOrigins.includes("*") ? "*" : deps.corsOrigins,
       credentials: !deps.corsOrigins.includes("*"),
       allowHeaders: ["Authorization", "Content-Type"],
-      exposeHeaders: ["X-Total-Count", "X-Has-More", "X-Next-Cursor"],
+      exposeHeaders: ["X-Total-Count", "X-Has-More", "X-Next-Cursor", "Retry-After", "RateLimit-Limit", "RateLimit-Remaining", "RateLimit-Reset"],
       maxAge: 600,
     }),
   );
@@ -55,10 +77,32 @@ export function createHttpApp(deps: HttpAppDeps) {
       },
     }),
   );
-  app.use("/api/*", async (c, next) => (c.req.path === "/api/auth/login" ? next() : requireAuth(deps.tokens)(c, next)));
+  const auth = requireAuth(deps.auth);
+  app.use("/api/*", async (c, next) => (c.req.path === "/api/auth/login" ? next() : auth(c, next)));
+  // Per-user budgets, counted after authentication; login and sign-up are counted per IP in their route.
+  const writes = rateLimit(limits.writesPerUser, "rest_writes", (c) => c.var.email, log);
+  app.use("/api/conversations/start", writes);
+  app.use("/api/conversations/:id/mark-read", writes);
+  app.use("/api/messages/*", writes);
+  app.on("PATCH", "/api/users/me", writes);
+  app.use("/api/users/search", rateLimit(limits.searchesPerUser, "rest_searches", (c) => c.var.email, log));
+  app.use("/api/sync", rateLimit(limits.syncsPerUser, "rest_sync", (c) => c.var.email, log));
 
   app.route("/", systemRoutes(deps.system));
-  app.route("/", authRoutes({ users: services.users, tokens: deps.tokens }));
+  app.route(
+    "/",
+    authRoutes({
+      mode: deps.auth.mode,
+      users: services.users,
+      tokens: deps.tokens,
+      revocations: deps.revocations,
+      apiKeyValid: deps.apiKeyValid,
+      loginPerIp: limits.loginPerIp,
+      signupPerIp: limits.signupPerIp,
+      trustProxy: deps.trustProxy,
+      log,
+    }),
+  );
   app.route("/", usersRoutes({ users: services.users }));
   app.route("/", conversationsRoutes({ conversations: services.conversations, pageMax: deps.messagesPageMax, listMax: deps.conversationsPageMax }));
   app.route("/", syncRoutes({ sync: services.sync, maxLimit: deps.syncPageMax }));
@@ -68,7 +112,7 @@ export function createHttpApp(deps: HttpAppDeps) {
     type: "http",
     scheme: "bearer",
     bearerFormat: "JWT",
-    description: "The access_token from POST /api/auth/login",
+    description: "The access_token from POST /api/auth/login, or (AUTH_MODE=jwt) the host application's own token",
   });
   app.doc31("/openapi.json", {
     openapi: "3.1.0",

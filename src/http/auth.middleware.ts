@@ -1,13 +1,21 @@
-/** Requires `Authorization: Bearer <token>` and puts the caller's email in `c.var.email`. */
+/**
+ * Requires `Authorization: Bearer <token>`, verified by the Authenticator (whatever the
+ * AUTH_MODE), and puts the caller's email and identity in `c.var`.
+ */
 import { createMiddleware } from "hono/factory";
-import { bearerToken, type Tokens } from "../auth/tokens.ts";
+import type { Authenticator, Identity } from "../auth/identity.ts";
+import { bearerToken } from "../auth/tokens.ts";
 
 export interface AuthEnv {
-  Variables: { email: string };
+  /** `ip`: the peer address Bun saw (set by the server's fetch; absent under app.request in tests). */
+  Bindings: { ip?: string };
+  Variables: { email: string; identity: Identity };
 }
 
-export const requireAuth = (tokens: Tokens) =>
+export const requireAuth = (auth: Authenticator) =>
   createMiddleware<AuthEnv>(async (c, next) => {
-    c.set("email", await tokens.verify(bearerToken(c.req.header("authorization"))));
+    const identity = await auth.verify(bearerToken(c.req.header("authorization")));
+    c.set("identity", identity);
+    c.set("email", identity.email);
     await next();
   });

@@ -9,7 +9,7 @@ import { HTTPException } from "hono/http-exception";
 import type { ContentfulStatusCode } from "hono/utils/http-status";
 import type { ZodError } from "zod";
 import { issuesOf } from "../domain/schemas.ts";
-import { AppError, type ErrorCode } from "../errors.ts";
+import { AppError, isDatabaseUnavailable, type ErrorCode } from "../errors.ts";
 import type { Logger } from "../logger.ts";
 
 export function errorBody(code: ErrorCode | string, message: string, details?: unknown) {
@@ -28,7 +28,7 @@ export function createErrorHandler(log: Logger) {
       const message = err.status === 400 && /JSON/i.test(err.message) ? "malformed JSON body" : err.message || "bad request";
       return c.json(errorBody(codeForStatus(err.status), message), err.status as ContentfulStatusCode);
     }
-    if (isMongoUnavailable(err)) {
+    if (isDatabaseUnavailable(err)) {
       log.warn("database unavailable", { path: c.req.path, err });
       return c.json(errorBody("DATABASE_UNAVAILABLE", "database unavailable, try again later"), 503);
     }
@@ -41,8 +41,4 @@ export function createErrorHandler(log: Logger) {
 export function validationHook(result: { success: boolean; error?: unknown }, c: Context): Response | undefined {
   if (result.success) return undefined;
   return c.json(errorBody("VALIDATION_FAILED", "request validation failed", issuesOf(result.error as ZodError)), 422);
-}
-
-function isMongoUnavailable(err: Error): boolean {
-  return /^Mongo(ServerSelection|Network|NotConnected|Topology)/.test(err.name);
 }

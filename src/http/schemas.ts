@@ -25,6 +25,10 @@ export const UserSchema = z
   })
   .openapi("User");
 
+export const PublicUserSchema = z
+  .object({ id: z.string(), email: z.string(), name: z.string(), profile_image: z.string().nullable() })
+  .openapi("PublicUser", { description: "Another user as anyone may see them: no presence (only contacts see it)" });
+
 export const LoginResponseSchema = z
   .object({ access_token: z.string(), token_type: z.literal("bearer"), expires_at: DateTime, user: UserSchema })
   .openapi("LoginResponse");
@@ -82,10 +86,28 @@ const json = (schema: z.ZodType, description: string) => ({ content: { "applicat
 
 export const errorResponses = {
   400: json(ErrorSchema, "Malformed request (e.g. invalid JSON)"),
-  401: json(ErrorSchema, "Missing, invalid or expired token"),
+  401: json(ErrorSchema, "Missing, invalid, expired or revoked token"),
   422: json(ErrorSchema, "Request failed validation"),
   413: json(ErrorSchema, "Request body too large"),
   500: json(ErrorSchema, "Unexpected server error"),
+  503: json(ErrorSchema, "DATABASE_UNAVAILABLE: the database is unreachable, retry later"),
+} as const;
+
+export const errorResponse = (description: string) => json(ErrorSchema, description);
+
+const rateHeader = (description: string) => ({ schema: { type: "integer" as const }, description });
+
+/** A budgeted route's 429: RATE_LIMITED with Retry-After and the IETF RateLimit-* headers. */
+export const rateLimited = {
+  429: {
+    ...json(ErrorSchema, "RATE_LIMITED: over the budget; `details.retry_after_ms` says when to retry"),
+    headers: {
+      "Retry-After": rateHeader("Seconds until a retry may succeed"),
+      "RateLimit-Limit": rateHeader("Requests allowed per window"),
+      "RateLimit-Remaining": rateHeader("Requests left in the current window"),
+      "RateLimit-Reset": rateHeader("Seconds until the window resets"),
+    },
+  },
 } as const;
 
 export const notFound = { 404: json(ErrorSchema, "Not found (or not yours)") } as const;

@@ -1,44 +1,49 @@
 /**
  * The only bridge between the Socket.IO layer and the chat domain:
- * authenticates connections, validates every event payload with the shared
- * zod schemas, applies per-socket rate limits, calls the domain services and
- * reports failures as an `error` event (plus the ack error when the client
- * asked for an ack). A failing handler never closes the connection.
+ * authenticates connections (the same Authenticator as REST), caps sockets per
+ * user, validates every event payload with the shared zod schemas, spends the
+ * user's per-event budgets, calls the domain services and reports failures as
+ * an `error` event (plus the ack error when the client asked for an ack). A
+ * failing handler never closes the connection; an expired or revoked token does
+ * (see socket-sessions.ts).
  */
 import { z } from "zod";
-import { bearerToken, type Tokens } from "../auth/tokens.ts";
+import type { Authenticator } from "../auth/identity.ts";
+import type { RevocationStore } from "../auth/revocations.ts";
+import { bearerToken } from "../auth/tokens.ts";
 import type { ChatServices } from "../domain/chat-services.ts";
 import { ConversationRefSchema, issuesOf, sendMessageSchema, syncSchema } from "../domain/schemas.ts";
 import { messageView, syncPageView } from "../domain/views.ts";
-import { AppError, isAppError } from "../errors.ts";
+import { AppError, isAppError, isDatabaseUnavailable } from "../errors.ts";
 import type { Logger } from "../logger.ts";
 import { conversationRoom, userRoom } from "./chat-publisher.ts";
-import { RateWindow } from "./rate-limiter.ts";
+import { ConnectionLimit } from "./connection-limit.ts";
+import { createEventBudgets, EVENT_BUDGET, type BudgetLimits } from "./rate-limiter.ts";
+import { createRateLimitAudit, RateLimitedError, reportError, type Ack } from "./socket-errors.ts";
+import { createSocketSessions, type SocketUser } from "./socket-sessions.ts";
 import type { SocketIOServer } from "./socketio/server.ts";
 import type { Socket } from "./socketio/socket.ts";
 
 export interface ChatGatewayOptions {
   io: SocketIOServer;
   services: ChatServices;
-  tokens: Tokens;
+  auth: Authenticator;
+  revocations: RevocationStore;
   log: Logger;
+  /** LOG_LEVEL=debug: log connects, disconnects and handler timings. */
+  debug: boolean;
   messageMaxLength: number;
-  sendPer10s: number;
-  typingPer10s: number;
+  budgets: BudgetLimits;
+  maxSocketsPerUser: number;
+  tokenWarningMs: number;
   syncPageMax: number;
 }
 
-interface SocketUser {
-  email: string;
-  name: string;
-  sendLimit: RateWindow;
-  typingLimit: RateWindow;
+export interface ChatGateway {
+  close(): void;
 }
 
-type Ack = (response: unknown) => void;
 type Handler = (user: SocketUser, payload: unknown, socket: Socket) => Promise<Record<string, unknown>>;
-
-const WINDOW_MS = 10_000;
 
 /** The token from `auth.token`, `?token=` or an `Authorization: Bearer` header, in that order. */
 function handshakeToken(s: Socket): string | null {
@@ -49,9 +54,18 @@ function handshakeToken(s: Socket): string | null {
   return bearerToken(s.handshake.headers.authorization);
 }
 
-export function attachChatGateway(o: ChatGatewayOptions): void {
+const connectError = (code: string, message = "unauthorized") => Object.assign(new Error(message), { data: { code } });
+
+export function attachChatGateway(o: ChatGatewayOptions): ChatGateway {
   const { io, services, log } = o;
+  const nsp = io.of("/");
   const sendSchema = sendMessageSchema(o.messageMaxLength);
+  const budgets = createEventBudgets(o.budgets);
+  const auditRateLimit = createRateLimitAudit(log);
+  const sessions = createSocketSessions({ nsp, auth: o.auth, revocations: o.revocations, warnBeforeMs: o.tokenWarningMs, log });
+  const limit = new ConnectionLimit(o.maxSocketsPerUser, (email) => nsp.roomSize(userRoom(email)));
+  // The admitted socket's pending place, released once it joined its user's room (a WeakMap: nothing kept per socket).
+  const releaseOnConnect = new WeakMap<Socket, () => void>();
   const syncPayload = syncSchema(o.syncPageMax);
   const parse = <T>(schema: z.ZodType<T>, payload: unknown): T => {
     const r = schema.safeParse(payload);
@@ -60,26 +74,29 @@ export function attachChatGateway(o: ChatGatewayOptions): void {
   };
 
   io.use(async (socket, next) => {
+    let user: SocketUser;
     try {
-      const email = await o.tokens.verify(handshakeToken(socket));
-      const user = await services.users.profile(email);
-      socket.data.user = {
-        email,
-        name: user.name,
-        sendLimit: new RateWindow(o.sendPer10s, WINDOW_MS),
-        typingLimit: new RateWindow(o.typingPer10s, WINDOW_MS),
-      } satisfies SocketUser;
-      next();
+      const identity = await o.auth.verify(handshakeToken(socket));
+      const profile = await services.users.profile(identity.email);
+      user = { email: identity.email, name: profile.name, jti: identity.jti, expiresAt: identity.expiresAt, warned: false, bucket: 0, socket };
     } catch (e) {
-      const code = isAppError(e) && e.code !== "USER_NOT_FOUND" ? e.code : "UNAUTHORIZED";
-      if (!isAppError(e)) log.error("socket auth failed unexpectedly", { err: e });
-      next(Object.assign(new Error("unauthorized"), { data: { code } }));
+      const code = isAppError(e) && e.code !== "USER_NOT_FOUND" ? e.code : isDatabaseUnavailable(e) ? "DATABASE_UNAVAILABLE" : "UNAUTHORIZED";
+      if (!isAppError(e)) log[code === "DATABASE_UNAVAILABLE" ? "warn" : "error"]("socket auth failed", { err: e });
+      return next(connectError(code));
     }
+    // Checked after the awaits, right before next(): the reserved place holds until the socket joins its user's room.
+    const release = limit.admit(user.email);
+    if (!release) {
+      log.warn("audit: too many connections", { email: user.email, max: o.maxSocketsPerUser });
+      return next(connectError("TOO_MANY_CONNECTIONS", "too many connections"));
+    }
+    socket.data.user = user;
+    releaseOnConnect.set(socket, release);
+    next();
   });
 
   const handlers: Record<string, Handler> = {
     async send_message(user, payload, socket) {
-      if (!user.sendLimit.take()) throw new AppError("RATE_LIMITED", "rate limited");
       // The socket id keeps this socket's sends in emit order.
       const r = await services.messages.send(user, parse(sendSchema, payload), socket.id);
       return { message: messageView(r.message), duplicate: !r.created };
@@ -115,18 +132,35 @@ export function attachChatGateway(o: ChatGatewayOptions): void {
       socket.emit("online_users", { users });
       return { users };
     },
+    async refresh_token(user, payload) {
+      return sessions.refresh(user, payload);
+    },
   };
 
   async function typing(user: SocketUser, payload: unknown, on: boolean) {
-    if (!user.typingLimit.take()) throw new AppError("RATE_LIMITED", "rate limited");
     const { conversation_id } = parse(ConversationRefSchema, payload);
     await services.typing.set(conversation_id, user.email, on);
     return { conversation_id, typing: on };
   }
 
+  /** Spends the event's budget (invalid attempts count too), then runs its handler. */
+  async function run(handler: Handler, event: string, user: SocketUser, payload: unknown, socket: Socket) {
+    const d = budgets.take(event, user.email);
+    const decision = d instanceof Promise ? await d : d;
+    if (decision && !decision.ok) {
+      auditRateLimit(EVENT_BUDGET[event]!, user.email, decision.resetMs);
+      throw new RateLimitedError(decision.resetMs);
+    }
+    return handler(user, payload, socket);
+  }
+
   io.on("connection", (socket) => {
     const user = socket.data.user as SocketUser;
     socket.join(userRoom(user.email));
+    releaseOnConnect.get(socket)?.();
+    releaseOnConnect.delete(socket);
+    sessions.start(user);
+    if (o.debug) log.debug("socket connected", { sid: socket.id, email: user.email, address: socket.handshake.address });
     services.presence.connected(user.email).catch((err) => log.error("presence update failed", { err }));
 
     // One dispatcher per socket instead of a closure per event: idle sockets stay small.
@@ -134,13 +168,22 @@ export function attachChatGateway(o: ChatGatewayOptions): void {
       const handler = Object.hasOwn(handlers, event) ? handlers[event] : undefined;
       if (!handler) return;
       const ack = typeof args[args.length - 1] === "function" ? (args.pop() as Ack) : undefined;
-      handler(user, args[0], socket).then(
-        (result) => ack?.({ ok: true, ...result }),
-        (err: unknown) => reportError(socket, event, err, ack),
+      const started = o.debug ? performance.now() : 0;
+      run(handler, event, user, args[0], socket).then(
+        (result) => {
+          if (o.debug) log.debug("socket event", { event, sid: socket.id, ok: true, ms: +(performance.now() - started).toFixed(2) });
+          ack?.({ ok: true, ...result });
+        },
+        (err: unknown) => {
+          if (o.debug) log.debug("socket event", { event, sid: socket.id, ok: false, ms: +(performance.now() - started).toFixed(2) });
+          reportError(log, socket, event, err, ack);
+        },
       );
     });
 
-    socket.on("disconnect", () => {
+    socket.on("disconnect", (reason: string) => {
+      sessions.end(user);
+      if (o.debug) log.debug("socket disconnected", { sid: socket.id, email: user.email, reason });
       services.presence
         .disconnected(user.email)
         .then(() => {
@@ -150,15 +193,5 @@ export function attachChatGateway(o: ChatGatewayOptions): void {
     });
   });
 
-  function reportError(socket: Socket, event: string, err: unknown, ack?: Ack) {
-    let error: { code: string; message: string; details?: unknown };
-    if (isAppError(err)) {
-      error = err.toJSON();
-    } else {
-      log.error("socket handler failed", { event, err });
-      error = { code: "INTERNAL", message: "internal server error" };
-    }
-    socket.emit("error", { message: error.message, code: error.code, event, ...(error.details ? { details: error.details } : {}) });
-    ack?.({ ok: false, error });
-  }
+  return { close: () => sessions.close() };
 }

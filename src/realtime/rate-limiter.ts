@@ -1,24 +1,47 @@
 /**
- * Fixed-window counter: at most `limit` hits per `windowMs`. One per socket and
- * event class; a few numbers, no timers, so it costs nothing on idle sockets.
+ * Per-user budgets for client events, counted across all sockets of a user
+ * (one RateLimiter per budget, keyed by email), so opening more sockets buys
+ * no more sends. The limiters sit behind the RateLimiter interface: in-process
+ * now, shared across processes in cluster mode.
  */
-export class RateWindow {
-  private windowStart = 0;
-  private count = 0;
+import { createLocalRateLimiter, type RateDecision, type RateLimiter } from "../limits/rate-limiter.ts";
 
-  constructor(
-    private readonly limit: number,
-    private readonly windowMs: number,
-  ) {}
+export type Budget = "send" | "typing" | "read" | "join" | "presence" | "refresh" | "sync";
 
-  /** Counts a hit; false when the limit for the current window is used up. */
-  take(now = Date.now()): boolean {
-    if (now - this.windowStart >= this.windowMs) {
-      this.windowStart = now;
-      this.count = 0;
-    }
-    if (this.count >= this.limit) return false;
-    this.count++;
-    return true;
-  }
+/** Budgets per 10 s window (RATE_<BUDGET>_PER_10S). */
+export type BudgetLimits = Record<Budget, number>;
+
+const WINDOW_MS = 10_000;
+
+/** Which budget each client event spends. */
+export const EVENT_BUDGET: Record<string, Budget> = {
+  send_message: "send",
+  typing_start: "typing",
+  typing_stop: "typing",
+  mark_as_read: "read",
+  join_conversation: "join",
+  leave_conversation: "join",
+  get_online_users: "presence",
+  refresh_token: "refresh",
+  sync: "sync",
+};
+
+export interface EventBudgets {
+  /** Spends one unit of the event's budget for the user; null for events without a budget. */
+  take(event: string, email: string): RateDecision | Promise<RateDecision> | null;
+}
+
+export function createEventBudgets(
+  limits: BudgetLimits,
+  make: (limit: number, windowMs: number) => RateLimiter = createLocalRateLimiter,
+): EventBudgets {
+  const limiters = Object.fromEntries(
+    (Object.keys(limits) as Budget[]).map((b) => [b, make(limits[b], WINDOW_MS)]),
+  ) as Record<Budget, RateLimiter>;
+  return {
+    take(event, email) {
+      const budget = EVENT_BUDGET[event];
+      return budget === undefined ? null : limiters[budget].take(email);
+    },
+  };
 }

@@ -23,11 +23,33 @@ describe("POST /api/auth/login", () => {
     expect(me.body.email).toBe("ada@example.com");
   });
 
-  test("a second login updates the name and keeps the profile image when none is given", async () => {
-    await login(s, "keep@example.com", "Old");
-    await api(s, "POST", "/api/auth/login", { body: { email: "keep@example.com", name: "Old", profile_image: "https://x.example/p.png" } });
+  test("open mode: a login for an existing email (any letter case) changes neither name nor image; PATCH /api/users/me does", async () => {
+    const first = await login(s, "keep@example.com", "Old");
+    await api(s, "POST", "/api/auth/login", { body: { email: "KEEP@example.com", name: "Mallory", profile_image: "https://evil.example/p.png" } });
     const r = await api(s, "POST", "/api/auth/login", { body: { email: "keep@example.com", name: "New" } });
-    expect(r.body.user).toMatchObject({ name: "New", profile_image: "https://x.example/p.png" });
+    expect(r.body.user).toMatchObject({ name: "Old", profile_image: null });
+    const patched = await api(s, "PATCH", "/api/users/me", { token: first.token, body: { name: "Renamed", profile_image: "https://x.example/p.png" } });
+    expect(patched.status).toBe(200);
+    expect(patched.body).toMatchObject({ name: "Renamed", profile_image: "https://x.example/p.png" });
+    expect((await api(s, "PATCH", "/api/users/me", { token: first.token, body: {} })).status).toBe(422);
+  });
+
+  test("our tokens carry jti and iat; each login gets a fresh jti", async () => {
+    const a = await login(s, "jti@example.com");
+    const b = await login(s, "jti@example.com");
+    const claims = (t: string) => JSON.parse(Buffer.from(t.split(".")[1]!, "base64url").toString());
+    expect(typeof claims(a.token).jti).toBe("string");
+    expect(claims(a.token).jti).not.toBe(claims(b.token).jti);
+    expect(claims(a.token).exp - claims(a.token).iat).toBe(s.cfg.JWT_EXPIRE_MINUTES * 60);
+  });
+
+  test("a token whose exp lies beyond JWT_EXPIRE_MINUTES from its iat is refused", async () => {
+    await login(s, "long@example.com");
+    const now = Math.floor(Date.now() / 1000);
+    const long = await sign({ sub: "long@example.com", iat: now, exp: now + s.cfg.JWT_EXPIRE_MINUTES * 60 + 60, jti: "x" }, s.cfg.JWT_SECRET_KEY, "HS256");
+    expect((await api(s, "GET", "/api/users/me", { token: long })).status).toBe(401);
+    const ok = await sign({ sub: "long@example.com", iat: now, exp: now + 60, jti: "y" }, s.cfg.JWT_SECRET_KEY, "HS256");
+    expect((await api(s, "GET", "/api/users/me", { token: ok })).status).toBe(200);
   });
 
   test.each([

@@ -40,6 +40,7 @@ test("/openapi.json is a valid OpenAPI 3.1 document listing every endpoint, the 
   const paths = Object.keys(r.body.paths);
   for (const p of [
     "/api/auth/login",
+    "/api/auth/logout",
     "/api/users/me",
     "/api/users/search",
     "/api/conversations",
@@ -55,6 +56,14 @@ test("/openapi.json is a valid OpenAPI 3.1 document listing every endpoint, the 
   expect(r.body.components.securitySchemes.bearerAuth).toMatchObject({ type: "http", scheme: "bearer" });
   expect(Object.keys(r.body.paths["/api/messages/send"].post.responses)).toEqual(expect.arrayContaining(["201", "401", "404", "422"]));
   expect(r.body.components.schemas.Error).toBeDefined();
+  // The identity and limit errors are declared where they can happen.
+  const login = r.body.paths["/api/auth/login"].post.responses;
+  expect(Object.keys(login)).toEqual(expect.arrayContaining(["200", "401", "403", "429"]));
+  expect(Object.keys(login["429"].headers)).toEqual(expect.arrayContaining(["Retry-After", "RateLimit-Limit", "RateLimit-Remaining", "RateLimit-Reset"]));
+  expect(Object.keys(r.body.paths["/api/auth/logout"].post.responses)).toEqual(expect.arrayContaining(["204", "401"]));
+  expect(Object.keys(r.body.paths["/api/users/me"].patch.responses)).toEqual(expect.arrayContaining(["200", "401", "422", "429"]));
+  expect(Object.keys(r.body.paths["/api/users/search"].get.responses)).toContain("429");
+  expect(r.body.paths["/api/users/search"].get.responses["200"].content["application/json"].schema.items.$ref).toBe("#/components/schemas/PublicUser");
 });
 
 test("/docs serves the interactive UI", async () => {

@@ -24,7 +24,7 @@ describe("loadConfig", () => {
   test("production refuses a missing or short secret", () => {
     expect(() => loadConfig({ NODE_ENV: "production" })).toThrow(ConfigError);
     expect(() => loadConfig({ NODE_ENV: "production", JWT_SECRET_KEY: "short" })).toThrow(/JWT_SECRET_KEY/);
-    const ok = loadConfig({ NODE_ENV: "production", JWT_SECRET_KEY: "x".repeat(32) });
+    const ok = loadConfig({ NODE_ENV: "production", JWT_SECRET_KEY: "x".repeat(32), AUTH_MODE: "trusted", AUTH_API_KEYS: "k".repeat(32) });
     expect(ok.jwtSecretGenerated).toBe(false);
   });
 

@@ -5,15 +5,7 @@ import { StartConversationSchema } from "../../domain/schemas.ts";
 import { conversationView, messageView } from "../../domain/views.ts";
 import type { AuthEnv } from "../auth.middleware.ts";
 import { validationHook } from "../errors.ts";
-import {
-  ConversationIdParam,
-  ConversationSchema,
-  errorResponses,
-  MarkReadResponseSchema,
-  MessageSchema,
-  notFound,
-  okJson,
-} from "../schemas.ts";
+import { ConversationIdParam, ConversationSchema, errorResponses, MarkReadResponseSchema, MessageSchema, notFound, okJson, rateLimited } from "../schemas.ts";
 
 const security = [{ bearerAuth: [] }];
 
@@ -53,6 +45,7 @@ const start = createRoute({
     201: okJson(ConversationSchema, "The new conversation"),
     ...notFound,
     ...errorResponses,
+    ...rateLimited,
   },
 });
 
@@ -92,7 +85,7 @@ const markRead = createRoute({
   summary: "Reset the caller's unread count; the other participant is told in real time (messages_read)",
   security,
   request: { params: ConversationIdParam },
-  responses: { 200: okJson(MarkReadResponseSchema, "Read"), ...notFound, ...errorResponses },
+  responses: { 200: okJson(MarkReadResponseSchema, "Read"), ...notFound, ...errorResponses, ...rateLimited },
 });
 
 export function conversationsRoutes(deps: { conversations: ConversationsService; pageMax: number; listMax: number }) {

@@ -6,7 +6,7 @@ import { sendMessageSchema } from "../../domain/schemas.ts";
 import { messageView } from "../../domain/views.ts";
 import type { AuthEnv } from "../auth.middleware.ts";
 import { validationHook } from "../errors.ts";
-import { errorResponses, notFound, okJson, SendMessageResponseSchema } from "../schemas.ts";
+import { errorResponses, notFound, okJson, rateLimited, SendMessageResponseSchema } from "../schemas.ts";
 
 const send = (maxLength: number) =>
   createRoute({
@@ -29,12 +29,14 @@ const send = (maxLength: number) =>
       200: okJson(SendMessageResponseSchema, "Duplicate of a stored message (same client_id)"),
       ...notFound,
       ...errorResponses,
+      ...rateLimited,
     },
   });
 
 export function messagesRoutes(deps: { messages: MessagesService; users: UsersService; maxLength: number }) {
   return new OpenAPIHono<AuthEnv>({ defaultHook: validationHook }).openapi(send(deps.maxLength), async (c) => {
-    const me = await deps.users.me(c.var.email);
+    // The cached profile (as sockets use): a send costs no user lookup.
+    const me = await deps.users.profile(c.var.email);
     const r = await deps.messages.send({ email: me.email, name: me.name }, c.req.valid("json"));
     const body = { message: messageView(r.message), duplicate: !r.created };
     return r.created ? c.json(body, 201) : c.json(body, 200);

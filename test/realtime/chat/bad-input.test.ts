@@ -62,7 +62,7 @@ test("a 1 MB message is refused with an error, not by dropping the connection", 
   expect(c.connected).toBe(true);
 });
 
-test("send_message and typing are rate limited per socket (invalid attempts count too)", async () => {
+test("send_message and typing are rate limited per user (invalid attempts count too)", async () => {
   const a = await login(limited, "ada@example.com", "Ada");
   const b = await login(limited, "bob@example.com", "Bob");
   const c = await connectAs(limited, a.token, "websocket");

@@ -1,0 +1,52 @@
+/**
+ * Revoked tokens (logout), by `jti`. The store answers `isRevoked` from memory
+ * on every request and socket connect; the repository keeps revocations in the
+ * database until the token would have expired anyway, so they survive a
+ * restart (loaded at start). This is the in-process implementation; a shared
+ * one (cluster mode) implements the same interface.
+ */
+export interface RevocationsRepo {
+  insert(jti: string, email: string, expiresAt: Date): Promise<void>;
+  /** Revocations whose token has not expired yet. */
+  listActive(now: Date): Promise<{ jti: string; expiresAt: Date }[]>;
+}
+
+export interface RevocationStore {
+  revoke(jti: string, email: string, expiresAt: number): Promise<void>;
+  isRevoked(jti: string): boolean;
+  /** Called after each revocation (e.g. to disconnect that token's sockets). */
+  onRevoked(fn: (jti: string, email: string) => void): void;
+}
+
+/** Expired revocations are dropped from memory at most this often (on the next revocation). */
+const SWEEP_EVERY_MS = 60_000;
+
+export async function createLocalRevocationStore(repo: RevocationsRepo): Promise<RevocationStore> {
+  const revoked = new Map<string, number>();
+  const listeners: ((jti: string, email: string) => void)[] = [];
+  for (const r of await repo.listActive(new Date())) revoked.set(r.jti, r.expiresAt.getTime());
+  let lastSweep = Date.now();
+  const sweep = (now: number) => {
+    lastSweep = now;
+    for (const [jti, exp] of revoked) if (exp <= now) revoked.delete(jti);
+  };
+  return {
+    async revoke(jti, email, expiresAt) {
+      await repo.insert(jti, email, new Date(expiresAt));
+      const now = Date.now();
+      if (now - lastSweep >= SWEEP_EVERY_MS) sweep(now);
+      revoked.set(jti, expiresAt);
+      for (const fn of listeners) fn(jti, email);
+    },
+    isRevoked(jti) {
+      const exp = revoked.get(jti);
+      if (exp === undefined) return false;
+      // An expired token is refused for its expiry anyway; forget it.
+      if (exp <= Date.now()) revoked.delete(jti);
+      return true;
+    },
+    onRevoked(fn) {
+      listeners.push(fn);
+    },
+  };
+}
