@@ -107,14 +107,14 @@ afterAll(async () => {
 }, 30_000);
 
 interface Q {
-  filter: Filter<Document>;
+  filter: Document;
   sort?: Sort;
   skip?: number;
   limit?: number;
 }
 
 const run = (c: Collection<Document>, q: Q) => {
-  let cur = c.find(q.filter);
+  let cur = c.find(q.filter as Filter<Document>);
   if (q.sort) cur = cur.sort(q.sort);
   if (q.skip) cur = cur.skip(q.skip);
   if (q.limit) cur = cur.limit(q.limit);
@@ -170,7 +170,7 @@ describe("messages: history pages on scalar_conversation_seq {conversation_id: 1
         { filter: { conversation_id: c }, sort: { seq: -1 }, skip: 145, limit: 20 },
         { filter: { conversation_id: c }, sort: { seq: 1 }, limit: 7 },
         { filter: { conversation_id: c }, sort: { seq: -1 }, limit: 1000 },
-      ] satisfies Q[]) {
+      ] as Q[]) {
         await expectSameResults(cols.messages, q);
       }
     }
@@ -225,7 +225,7 @@ describe("messages: history pages on scalar_conversation_seq {conversation_id: 1
       { filter: { created_at: { $lt: from } }, sort: { created_at: -1 }, skip: 5, limit: 30 },
       { filter: { created_at: { $gt: from, $lte: new Date(from.getTime() + 100_000) } }, sort: { created_at: 1 }, limit: 1000 },
       { filter: { created_at: from } },
-    ] satisfies Q[]) {
+    ] as Q[]) {
       await expectSameResults(cols.messages, q);
     }
     await expectIndexPlan("messages", "scalar_created", { filter: { created_at: { $lt: from } }, sort: { created_at: -1 }, limit: 30 }, { sorted: true });
@@ -243,7 +243,7 @@ describe("messages: history pages on scalar_conversation_seq {conversation_id: 1
       { filter: { conversation_id: "c01" }, sort: { _id: -1 }, limit: 5 },
       { filter: {}, sort: { seq: -1 }, limit: 5 },
       { filter: {}, skip: 10, limit: 5, sort: { created_at: 1 } },
-    ] satisfies Q[]) {
+    ] as Q[]) {
       await expectSameResults(cols.messages, q);
     }
     if (isFerret) {
