@@ -75,3 +75,17 @@ test("concurrent updateMany $inc over several documents and upserts of one new d
   // The upserts: one document, inserted once, incremented by every other call.
   expect(docs.filter((d) => d._id === "up")).toEqual([{ _id: "up", k: 120, group: "u" }]);
 }, 60_000);
+
+test("a delete never removes a document that a concurrent update changed to no longer match", async () => {
+  for (let round = 0; round < 15; round++) {
+    const name = `moves${round}`;
+    await a.db(dbName).collection(name).insertMany(Array.from({ length: 40 }, (_, i) => ({ _id: i, group: "g" })));
+    const [upd, del] = await Promise.all([
+      a.db(dbName).collection(name).updateMany({ group: "g" }, { $set: { group: "h" } }),
+      b.db(dbName).collection(name).deleteMany({ group: "g" }),
+    ]);
+    // Either order is fine; a document both moved to "h" and deleted as "g" is not.
+    expect(upd.modifiedCount + del.deletedCount).toBe(40);
+    expect(await a.db(dbName).collection(name).countDocuments({ group: "h" })).toBe(upd.modifiedCount);
+  }
+}, 60_000);
