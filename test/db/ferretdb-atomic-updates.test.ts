@@ -79,7 +79,7 @@ test("concurrent updateMany $inc over several documents and upserts of one new d
 test("a delete never removes a document that a concurrent update changed to no longer match", async () => {
   for (let round = 0; round < 15; round++) {
     const name = `moves${round}`;
-    await a.db(dbName).collection(name).insertMany(Array.from({ length: 40 }, (_, i) => ({ _id: i, group: "g" })));
+    await a.db(dbName).collection<{ _id: number; group: string }>(name).insertMany(Array.from({ length: 40 }, (_, i) => ({ _id: i, group: "g" })));
     const [upd, del] = await Promise.all([
       a.db(dbName).collection(name).updateMany({ group: "g" }, { $set: { group: "h" } }),
       b.db(dbName).collection(name).deleteMany({ group: "g" }),
