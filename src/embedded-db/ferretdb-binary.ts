@@ -1,13 +1,21 @@
 /**
  * Finds or builds the FerretDB v1.24.2 binary (our small wrapper module in
  * tools/ferretdb) with the machine's Go. FerretDB's source comes from the Go
- * module proxy; the few one-line fixes in tools/ferretdb/patches.json (each
- * says why) are applied to a copy under `.cache/ferretdb/`, and the wrapper is
- * built against that copy with a `replace` directive. The result is cached and
- * rebuilt only when the wrapper or the patches change.
+ * module proxy; the small fixes listed in tools/ferretdb/patches.json (each
+ * says why; tools/ferretdb/PATCHES.md explains them) are applied to a copy under
+ * `.cache/ferretdb/`, and the wrapper is built against that copy with a
+ * `replace` directive. The result is cached and rebuilt only when the wrapper or
+ * the patches change.
+ *
+ * A patch is either an exact string replacement (`file`, `from`, `to`) or a
+ * unified diff (`diff`: a file under tools/ferretdb/, as `git diff` writes it).
+ * Either must apply exactly once: a `from` string, or each hunk's old lines,
+ * must occur exactly once in its file (a new file must not exist yet), else the
+ * build stops with an error naming the patch, so an upgrade of FerretDB never
+ * silently drops or misplaces a fix.
  */
 import { chmodSync, cpSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
-import { join } from "node:path";
+import { dirname, join } from "node:path";
 
 export type Progress = (line: string) => void;
 
@@ -16,13 +24,67 @@ const SOURCES = ["go.mod", "go.sum", "main.go", "patches.json"];
 interface Patches {
   module: string;
   version: string;
-  patches: { why: string; file: string; from: string; to: string }[];
+  patches: ({ why: string } & ({ file: string; from: string; to: string } | { diff: string }))[];
 }
 
 function sourceStamp(moduleDir: string): string {
   const h = new Bun.CryptoHasher("sha256");
   for (const f of SOURCES) h.update(readFileSync(join(moduleDir, f)));
+  const spec = JSON.parse(readFileSync(join(moduleDir, "patches.json"), "utf8")) as Patches;
+  for (const p of spec.patches) if ("diff" in p) h.update(readFileSync(join(moduleDir, p.diff)));
   return h.digest("hex");
+}
+
+/** Replaces `from` by `to` in `text`, requiring exactly one occurrence. */
+function replaceOnce(text: string, from: string, to: string, what: string): string {
+  const n = text.split(from).length - 1;
+  if (n !== 1) throw new Error(`FerretDB patch no longer applies: ${what} occurs ${n} times, expected exactly once`);
+  return text.replace(from, () => to);
+}
+
+/**
+ * Applies a unified diff (paths `a/...` and `b/...` relative to the module root)
+ * to `dir`. Each hunk's old lines (context and removed) must occur exactly once
+ * in the file, as whole lines; line numbers are ignored. A file whose old side
+ * is /dev/null is created and must not exist yet.
+ */
+export function applyUnifiedDiff(dir: string, diff: string, name: string): void {
+  const lines = diff.split("\n");
+  let i = 0;
+  while (i < lines.length) {
+    if (!lines[i]!.startsWith("--- ")) {
+      i++;
+      continue;
+    }
+    const oldPath = lines[i]!.slice(4).trim();
+    const newPath = lines[i + 1]?.startsWith("+++ ") ? lines[i + 1]!.slice(4).trim() : "";
+    if (!newPath.startsWith("b/")) throw new Error(`FerretDB patch ${name}: bad file header at line ${i + 2}`);
+    const file = join(dir, newPath.slice(2));
+    const created = oldPath === "/dev/null";
+    if (created && existsSync(file)) throw new Error(`FerretDB patch ${name} no longer applies: ${newPath.slice(2)} already exists`);
+    if (!created && !existsSync(file)) throw new Error(`FerretDB patch ${name} no longer applies: ${newPath.slice(2)} does not exist`);
+    let text = created ? "" : readFileSync(file, "utf8");
+    i += 2;
+    while (i < lines.length && lines[i]!.startsWith("@@")) {
+      const header = lines[i]!;
+      const before: string[] = [];
+      const after: string[] = [];
+      for (i++; i < lines.length; i++) {
+        const l = lines[i]!;
+        if (l.startsWith(" ")) {
+          before.push(l.slice(1));
+          after.push(l.slice(1));
+        } else if (l.startsWith("-")) before.push(l.slice(1));
+        else if (l.startsWith("+")) after.push(l.slice(1));
+        else if (l.startsWith("\\")) throw new Error(`FerretDB patch ${name}: "no newline at end of file" is not supported`);
+        else break;
+      }
+      if (created) text = after.map((l) => `${l}\n`).join("");
+      else text = replaceOnce(`\n${text}`, `\n${before.join("\n")}\n`, `\n${after.join("\n")}\n`, `${name}: hunk "${header}" of ${newPath.slice(2)}`).slice(1);
+    }
+    mkdirSync(dirname(file), { recursive: true });
+    writeFileSync(file, text);
+  }
 }
 
 async function run(go: string, args: string[], cwd: string): Promise<string> {
@@ -48,10 +110,12 @@ async function patchedSource(go: string, moduleDir: string, cacheDir: string, sp
   cpSync(info.Dir, dir, { recursive: true });
   makeWritable(dir);
   for (const p of spec.patches) {
-    const file = join(dir, p.file);
-    const text = readFileSync(file, "utf8");
-    if (text.split(p.from).length !== 2) throw new Error(`FerretDB patch no longer applies to ${p.file}: expected exactly one "${p.from}"`);
-    writeFileSync(file, text.replace(p.from, () => p.to));
+    if ("diff" in p) {
+      applyUnifiedDiff(dir, readFileSync(join(moduleDir, p.diff), "utf8"), p.diff);
+    } else {
+      const file = join(dir, p.file);
+      writeFileSync(file, replaceOnce(readFileSync(file, "utf8"), p.from, p.to, `"${p.from}" in ${p.file}`));
+    }
   }
   return dir;
 }
