@@ -87,8 +87,9 @@ export function attachChatGateway(o: ChatGatewayOptions): void {
       socket.join(conversationRoom(conversation_id));
       return { conversation_id };
     },
-    async leave_conversation(_user, payload, socket) {
+    async leave_conversation(user, payload, socket) {
       const { conversation_id } = parse(ConversationRefSchema, payload);
+      await services.conversations.getForParticipant(conversation_id, user.email);
       socket.leave(conversationRoom(conversation_id));
       return { conversation_id };
     },
