@@ -56,6 +56,7 @@ export async function startServer(cfg: Config, mongoUrl: string, log: Logger): P
     pingTimeout: cfg.PING_TIMEOUT_MS,
     maxHttpBufferSize: cfg.MAX_HTTP_BUFFER_SIZE,
     cors: { origins: cfg.CORS_ORIGINS.includes("*") ? "*" : cfg.CORS_ORIGINS, credentials: true },
+    allowedOrigins: cfg.CORS_ORIGINS.includes("*") ? "*" : cfg.CORS_ORIGINS,
     onError: (err, event) => log.error("socket handler failed", { event, err }),
   });
   services.setPublisher(createChatPublisher(io));

@@ -128,7 +128,8 @@ export function attachChatGateway(o: ChatGatewayOptions): void {
       const handler = Object.hasOwn(handlers, event) ? handlers[event] : undefined;
       if (!handler) return;
       const ack = typeof args[args.length - 1] === "function" ? (args.pop() as Ack) : undefined;
-      handler(user, args[0], socket).then(
+      // Returned so the protocol layer counts the call in flight until it is done (backpressure).
+      return handler(user, args[0], socket).then(
         (result) => ack?.({ ok: true, ...result }),
         (err: unknown) => reportError(socket, event, err, ack),
       );

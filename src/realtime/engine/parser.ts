@@ -51,6 +51,13 @@ export function decodeText(s: string): Packet | null {
   return name === "message" ? { type: "message", data: s.slice(1) } : { type: name, data: s.slice(1) };
 }
 
+/** How many packets a polling payload holds, counted before anything is decoded. */
+export function countPackets(body: string): number {
+  let n = 1;
+  for (let i = body.indexOf(SEPARATOR); i !== -1; i = body.indexOf(SEPARATOR, i + 1)) n++;
+  return n;
+}
+
 /** Decodes a polling POST body; null when any packet in it is invalid. */
 export function decodePayload(body: string): Packet[] | null {
   const out: Packet[] = [];

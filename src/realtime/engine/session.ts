@@ -47,6 +47,13 @@ export class EngineSession {
   pendingGet: ((body: string) => void) | null = null;
   postActive = false;
   private buffer: Packet[] = [];
+  /** Messages received while reading is paused, delivered in order on resume (allocated on first pause). */
+  private inbound: RawData[] | undefined;
+  private readPaused = false;
+  private delivering = false;
+  private readWaiters: (() => void)[] | undefined;
+  /** A ping timeout that fell while we were not reading: the pong may be sitting unread behind the pause. */
+  private pongOverdue = false;
   private heartbeat: ReturnType<typeof setTimeout> | undefined;
   private upgradeTimer: ReturnType<typeof setTimeout> | undefined;
 
@@ -111,7 +118,13 @@ export class EngineSession {
     if (this.state === "closed") return true;
     switch (p.type) {
       case "message":
-        this.listener.onMessage(p.data);
+        if (this.readPaused || this.delivering || this.inbound?.length) {
+          // Behind messages that are still waiting: keep the order.
+          (this.inbound ??= []).push(p.data);
+          if (!this.readPaused) this.deliverInbound();
+        } else {
+          this.listener.onMessage(p.data);
+        }
         return true;
       case "pong":
         this.schedulePing();
@@ -125,15 +138,79 @@ export class EngineSession {
     }
   }
 
+  // ---- backpressure ---------------------------------------------------------------
+
+  /**
+   * The layer above cannot take more messages for now: stop reading. On websocket the socket itself is
+   * paused (the client sees TCP backpressure); over polling the current POST is answered only once its
+   * packets are consumed, and the client sends no other POST meanwhile. Messages already read wait here.
+   */
+  pauseReading(): void {
+    if (this.readPaused || this.state === "closed") return;
+    this.readPaused = true;
+    this.ws?.pause();
+  }
+
+  /** Delivers what waited, in order, then reads again (unless a delivery paused it anew). */
+  resumeReading(): void {
+    if (!this.readPaused) return;
+    this.readPaused = false;
+    this.deliverInbound();
+    if (this.readPaused) return;
+    if (this.ws && this.state !== "closed") this.ws.resume();
+    if (this.pongOverdue) {
+      this.pongOverdue = false;
+      this.heartbeat = setTimeout(() => this.onPingTimeout(), this.timers.pingTimeout);
+    }
+    this.wakeReaders();
+  }
+
+  /** True when nothing received waits for the layer above. */
+  readingDone(): boolean {
+    return this.state !== "open" || (!this.readPaused && !this.inbound?.length);
+  }
+
+  whenReadingDone(): Promise<void> {
+    if (this.readingDone()) return Promise.resolve();
+    return new Promise((resolve) => (this.readWaiters ??= []).push(resolve));
+  }
+
+  private deliverInbound(): void {
+    // Re-entrant calls (a handler finishing synchronously resumes reading) leave the work to the outer loop.
+    if (this.delivering) return;
+    this.delivering = true;
+    try {
+      const q = this.inbound;
+      while (q && q.length > 0 && !this.readPaused && this.state !== "closed") this.listener.onMessage(q.shift()!);
+    } finally {
+      this.delivering = false;
+    }
+    this.wakeReaders();
+  }
+
+  private wakeReaders(): void {
+    if (!this.readWaiters || !this.readingDone()) return;
+    const waiters = this.readWaiters;
+    this.readWaiters = undefined;
+    for (const w of waiters) w();
+  }
+
   // ---- heartbeat --------------------------------------------------------------
 
   private schedulePing(): void {
     clearTimeout(this.heartbeat);
+    this.pongOverdue = false;
     this.heartbeat = setTimeout(() => {
       this.sendPacket({ type: "ping" });
       // The timeout runs from when the ping is queued, as the official server counts it.
-      this.heartbeat = setTimeout(() => this.close("ping timeout"), this.timers.pingTimeout);
+      this.heartbeat = setTimeout(() => this.onPingTimeout(), this.timers.pingTimeout);
     }, this.timers.pingInterval);
+  }
+
+  private onPingTimeout(): void {
+    // While we are not reading, the client's pong may be waiting unread: count the timeout again from resume.
+    if (this.readPaused) this.pongOverdue = true;
+    else this.close("ping timeout");
   }
 
   // ---- upgrade ----------------------------------------------------------------
@@ -167,6 +244,7 @@ export class EngineSession {
     this.probe = null;
     this.ws = ws;
     this.transport = "websocket";
+    if (this.readPaused) ws.pause();
     for (const p of this.buffer) ws.send(p.type === "message" && typeof p.data !== "string" ? p.data : encodePollingPacket(p));
     this.buffer = [];
     this.upgrading = false;
@@ -236,6 +314,8 @@ export class EngineSession {
     ws?.close();
     probe?.close();
     this.listener = noopListener;
+    this.inbound = undefined;
+    this.wakeReaders();
     this.onFinalClose(this);
   }
 }

@@ -10,12 +10,13 @@ import type { Handshake } from "../engine/server.ts";
 import type { EngineSession, SessionListener } from "../engine/session.ts";
 import type { Namespace } from "./namespace.ts";
 import { decodeHeader, encodePacket, ParseError, reconstruct, SioType, type SioPacket } from "./parser.ts";
-import { Socket } from "./socket.ts";
+import { Socket, type HandlerFlow } from "./socket.ts";
 
 export interface ClientContext {
   namespace(name: string): Namespace | undefined;
   connectTimeout: number;
   maxAttachments: number;
+  maxHandlersInFlight: number;
   onError(err: unknown, event: string): void;
 }
 
@@ -25,6 +26,9 @@ export class Client implements SessionListener {
   private connecting: Set<string> | undefined;
   private pending: { packet: SioPacket; expected: number; buffers: Uint8Array[] } | null = null;
   private connectTimer: ReturnType<typeof setTimeout> | undefined;
+  /** Sockets at their bound of handler calls in flight: while any is, the session is not read. */
+  private saturated: Set<Socket> | undefined;
+  private readonly flow: HandlerFlow;
 
   constructor(
     private readonly session: EngineSession,
@@ -32,6 +36,17 @@ export class Client implements SessionListener {
     private readonly ctx: ClientContext,
   ) {
     session.listener = this;
+    this.flow = {
+      max: ctx.maxHandlersInFlight,
+      saturated: (s, on) => {
+        if (on) {
+          (this.saturated ??= new Set()).add(s);
+          session.pauseReading();
+        } else if (this.saturated?.delete(s) && this.saturated.size === 0) {
+          session.resumeReading();
+        }
+      },
+    };
     this.connectTimer = setTimeout(() => {
       if (this.sockets.size === 0) session.close("forced close", true);
     }, ctx.connectTimeout);
@@ -114,6 +129,7 @@ export class Client implements SessionListener {
         this.sockets.delete(s.nsp.name);
         nsp.detach(s);
       },
+      this.flow,
     );
     const err = await nsp.runMiddlewares(socket);
     this.connecting?.delete(name);

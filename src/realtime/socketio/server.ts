@@ -26,6 +26,16 @@ export interface SocketIOOptions {
   connectTimeout?: number;
   cors?: { origins: string[] | "*"; credentials?: boolean };
   maxAttachments?: number;
+  /** Packets one polling POST may carry; beyond, the session is closed as for an oversized payload (413). */
+  maxPacketsPerPayload?: number;
+  /**
+   * Event handler calls one socket may have in flight; beyond, the server stops reading from the client
+   * (backpressure) until one finishes. A call is finished when its ack is sent, or when the promises its
+   * listeners returned have settled, or, with neither an ack asked for nor a promise returned, when they return.
+   */
+  maxHandlersInFlight?: number;
+  /** Origins allowed to connect (403 for others; no Origin header passes). Unset or "*": no check. */
+  allowedOrigins?: string[] | "*";
   allowRequest?: (req: Request) => boolean | Promise<boolean>;
   /** Where errors thrown by application handlers go (they never crash the server). */
   onError?: (err: unknown, event: string) => void;
@@ -39,6 +49,9 @@ const DEFAULTS = {
   maxHttpBufferSize: 1e6,
   connectTimeout: 45_000,
   maxAttachments: 10,
+  // Above a realistic offline buffer: the official client packs its whole write buffer into one POST (split by bytes only).
+  maxPacketsPerPayload: 1000,
+  maxHandlersInFlight: 32,
 };
 
 export class SocketIOServer {
@@ -58,6 +71,8 @@ export class SocketIOServer {
       pingTimeout: o.pingTimeout,
       upgradeTimeout: o.upgradeTimeout,
       maxHttpBufferSize: o.maxHttpBufferSize,
+      maxPacketsPerPayload: o.maxPacketsPerPayload,
+      allowedOrigins: o.allowedOrigins,
       cors: { origins: o.cors?.origins ?? [], credentials: o.cors?.credentials ?? true },
       allowRequest: o.allowRequest,
     });
@@ -66,6 +81,7 @@ export class SocketIOServer {
       namespace: (name: string) => this.namespaces.get(name),
       connectTimeout: o.connectTimeout,
       maxAttachments: o.maxAttachments,
+      maxHandlersInFlight: o.maxHandlersInFlight,
       onError: this.onError,
     };
     this.engine.onConnection = (session, handshake) => new Client(session, handshake, ctx);

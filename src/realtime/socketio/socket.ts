@@ -32,7 +32,13 @@ export interface SocketHandshake {
   secure: boolean;
 }
 
-type Listener = (...args: any[]) => void;
+type Listener = (...args: any[]) => unknown;
+
+/** Bounds the handler calls a socket has in flight; the client pauses reading while a socket is saturated. */
+export interface HandlerFlow {
+  max: number;
+  saturated(socket: Socket, on: boolean): void;
+}
 type AckCallback = (...args: unknown[]) => void;
 
 export class AckTimeoutError extends Error {
@@ -50,6 +56,7 @@ export class Socket {
   private anyListeners: Listener[] | undefined;
   private acks: Map<number, AckCallback> | undefined;
   private nextAckId = 0;
+  private inFlight = 0;
 
   constructor(
     readonly id: string,
@@ -58,6 +65,7 @@ export class Socket {
     readonly handshake: SocketHandshake,
     private readonly onError: (err: unknown, event: string) => void,
     private readonly detach: (s: Socket) => void,
+    private readonly flow: HandlerFlow,
   ) {}
 
   on(event: string, handler: Listener): this {
@@ -160,21 +168,46 @@ export class Socket {
     for (const f of frames) this.session.send(f);
   }
 
-  /** An EVENT from the client. */
+  /**
+   * An EVENT from the client. The call counts as in flight until its ack is sent, or until the promises
+   * the listeners returned have settled, or (no ack asked for, no promise returned) until they return.
+   */
   dispatchEvent(args: unknown[], id: number | undefined): void {
+    const done = this.startCall();
     if (id !== undefined) {
       let sent = false;
       args.push((...res: unknown[]) => {
         if (sent || !this.connected) return;
         sent = true;
         this.sendPacket({ type: SioType.ACK, nsp: this.nsp.name, id, data: res });
+        done();
       });
     }
     const event = String(args[0]);
     const rest = args.slice(1);
-    if (this.anyListeners) for (const h of this.anyListeners) this.safeCall(h, event, [event, ...rest]);
+    let pending: Promise<unknown>[] | undefined;
+    let heard = false;
+    const call = (h: Listener, argv: unknown[]) => {
+      heard = true;
+      const r = this.safeCall(h, event, argv);
+      if (r) (pending ??= []).push(r);
+    };
+    if (this.anyListeners) for (const h of this.anyListeners) call(h, [event, ...rest]);
     const list = this.listeners?.get(event);
-    if (list) for (const h of list) this.safeCall(h, event, rest);
+    if (list) for (const h of list) call(h, rest);
+    if (pending) void Promise.allSettled(pending).then(done);
+    else if (id === undefined || !heard) done();
+  }
+
+  /** Counts a handler call; returns the function that ends it (once). */
+  private startCall(): () => void {
+    if (++this.inFlight === this.flow.max) this.flow.saturated(this, true);
+    let ended = false;
+    return () => {
+      if (ended || !this.connected) return;
+      ended = true;
+      if (this.inFlight-- === this.flow.max) this.flow.saturated(this, false);
+    };
   }
 
   /** An ACK from the client. */
@@ -195,6 +228,8 @@ export class Socket {
     this.emitReserved("disconnecting", reason, description);
     for (const r of [...this.rooms]) this.leave(r);
     this.connected = false;
+    if (this.inFlight >= this.flow.max) this.flow.saturated(this, false);
+    this.inFlight = 0;
     this.detach(this);
     this.acks?.clear();
     this.emitReserved("disconnect", reason, description);
@@ -205,12 +240,14 @@ export class Socket {
     if (list) for (const h of list) this.safeCall(h, event, args);
   }
 
-  private safeCall(h: Listener, event: string, args: unknown[]): void {
+  /** Calls a listener; a returned promise comes back settled-safe (its rejection is reported). */
+  private safeCall(h: Listener, event: string, args: unknown[]): Promise<unknown> | undefined {
     try {
       const r: unknown = h(...args);
-      if (r instanceof Promise) r.catch((err) => this.onError(err, event));
+      if (r instanceof Promise) return r.catch((err) => this.onError(err, event));
     } catch (err) {
       this.onError(err, event);
     }
+    return undefined;
   }
 }
