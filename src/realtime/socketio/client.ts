@@ -10,6 +10,7 @@ import type { Handshake } from "../engine/server.ts";
 import type { EngineSession, SessionListener } from "../engine/session.ts";
 import type { Namespace } from "./namespace.ts";
 import { decodeHeader, encodePacket, ParseError, reconstruct, SioType, type SioPacket } from "./parser.ts";
+import type { PersistedSession } from "./recovery.ts";
 import { Socket, type HandlerFlow } from "./socket.ts";
 
 export interface ClientContext {
@@ -109,13 +110,37 @@ export class Client implements SessionListener {
     if (this.sockets.has(name) || this.connecting?.has(name)) return;
     clearTimeout(this.connectTimer);
     (this.connecting ??= new Set()).add(name);
+    const authData = (auth ?? {}) as Record<string, unknown>;
+    const log = nsp.recovery;
+    // @see https://github.com/socketio/socket.io/blob/main/docs/socket.io-protocol/v5-current.md#connection-state-recovery
+    const previous = log && typeof authData.pid === "string" ? log.take(authData.pid) : null;
+    const socket = this.createSocket(nsp, authData, previous);
+    const err = previous && log!.opts.skipMiddlewares ? undefined : await nsp.runMiddlewares(socket);
+    this.connecting?.delete(name);
+    if (this.connecting?.size === 0) this.connecting = undefined;
+    if (this.session.state !== "open") return;
+    if (err) {
+      const data = err.data === undefined ? { message: err.message } : { message: err.message, data: err.data };
+      this.write({ type: SioType.CONNECT_ERROR, nsp: name, data });
+      return;
+    }
+    // Computed in the same tick as the joins: a broadcast is either replayed or delivered live, never both or neither.
+    const missed = previous ? log!.missed(previous, authData.offset) : null;
+    // The log no longer covers what this session missed: a normal new connection, as when the session expired.
+    if (previous && !missed) return this.connect(name, auth);
+    this.sockets.set(name, socket);
+    this.write({ type: SioType.CONNECT, nsp: name, data: socket.pid ? { sid: socket.id, pid: socket.pid } : { sid: socket.id } });
+    nsp.connected(socket, previous && missed ? { rooms: previous.rooms, missed } : undefined);
+  }
+
+  private createSocket(nsp: Namespace, auth: Record<string, unknown>, previous: PersistedSession | null): Socket {
     const hs = this.handshake;
     const socket = new Socket(
-      randomBytes(15).toString("base64url"),
+      previous?.sid ?? randomBytes(15).toString("base64url"),
       nsp,
       this.session,
       {
-        auth: (auth ?? {}) as Record<string, unknown>,
+        auth,
         query: hs.query,
         headers: hs.headers,
         address: hs.address,
@@ -130,19 +155,10 @@ export class Client implements SessionListener {
         nsp.detach(s);
       },
       this.flow,
+      nsp.recovery ? { pid: previous?.pid ?? randomBytes(15).toString("base64url"), recovered: previous !== null } : undefined,
     );
-    const err = await nsp.runMiddlewares(socket);
-    this.connecting?.delete(name);
-    if (this.connecting?.size === 0) this.connecting = undefined;
-    if (this.session.state !== "open") return;
-    if (err) {
-      const data = err.data === undefined ? { message: err.message } : { message: err.message, data: err.data };
-      this.write({ type: SioType.CONNECT_ERROR, nsp: name, data });
-      return;
-    }
-    this.sockets.set(name, socket);
-    this.write({ type: SioType.CONNECT, nsp: name, data: { sid: socket.id } });
-    nsp.connected(socket);
+    if (previous) socket.data = previous.data;
+    return socket;
   }
 
   private write(p: SioPacket): void {

@@ -12,9 +12,11 @@ import type { WsData } from "../engine/session.ts";
 import type { BroadcastOperator } from "./broadcast.ts";
 import { Client } from "./client.ts";
 import { Namespace, type Middleware } from "./namespace.ts";
+import type { RecoveryOptions } from "./recovery.ts";
 import type { Socket } from "./socket.ts";
 
 export type { Middleware } from "./namespace.ts";
+export type { RecoveryOptions } from "./recovery.ts";
 export type { Socket, DisconnectReason } from "./socket.ts";
 
 export interface SocketIOOptions {
@@ -37,6 +39,11 @@ export interface SocketIOOptions {
   /** Origins allowed to connect (403 for others; no Origin header passes). Unset or "*": no check. */
   allowedOrigins?: string[] | "*";
   allowRequest?: (req: Request) => boolean | Promise<boolean>;
+  /**
+   * Connection state recovery (off by default; the official protocol suites require it off): CONNECT replies
+   * carry a `pid`, broadcasts an offset, and a client back within `maxDisconnectionDuration` resumes its socket.
+   */
+  connectionStateRecovery?: RecoveryOptions;
   /** Where errors thrown by application handlers go (they never crash the server). */
   onError?: (err: unknown, event: string) => void;
 }
@@ -60,9 +67,11 @@ export class SocketIOServer {
   private readonly namespaces = new Map<string, Namespace>();
   private server: Server<unknown> | null = null;
   private readonly onError: (err: unknown, event: string) => void;
+  private readonly recovery: RecoveryOptions | undefined;
 
   constructor(opts: SocketIOOptions = {}) {
     const o = { ...DEFAULTS, ...opts };
+    this.recovery = opts.connectionStateRecovery;
     this.onError = opts.onError ?? ((err, event) => console.error(`socket.io handler for "${event}" failed:`, err));
     const path = o.path.endsWith("/") ? o.path : `${o.path}/`;
     this.engine = new EngineServer({
@@ -91,7 +100,7 @@ export class SocketIOServer {
   of(name: string): Namespace {
     const key = name.startsWith("/") ? name : `/${name}`;
     let nsp = this.namespaces.get(key);
-    if (!nsp) this.namespaces.set(key, (nsp = new Namespace(key, () => this.server, this.onError)));
+    if (!nsp) this.namespaces.set(key, (nsp = new Namespace(key, () => this.server, this.onError, this.recovery)));
     return nsp;
   }
 
@@ -141,6 +150,7 @@ export class SocketIOServer {
 
   async close(): Promise<void> {
     await this.engine.close();
+    for (const nsp of this.namespaces.values()) nsp.recovery?.close();
   }
 }
 

@@ -9,6 +9,16 @@ import { BroadcastOperator } from "./broadcast.ts";
 import type { Namespace } from "./namespace.ts";
 import { encodePacket, SioType, type SioPacket } from "./parser.ts";
 
+/** Disconnects after which the session is kept for recovery (the socket.io list). */
+const RECOVERABLE: ReadonlySet<DisconnectReason> = new Set([
+  "transport error",
+  "transport close",
+  "forced close",
+  "ping timeout",
+  "server shutting down",
+  "forced server close",
+]);
+
 export type DisconnectReason =
   | "transport error"
   | "transport close"
@@ -57,6 +67,12 @@ export class Socket {
   private acks: Map<number, AckCallback> | undefined;
   private nextAckId = 0;
   private inFlight = 0;
+  /** Private session id, sent in the CONNECT reply when recovery is on; a reconnect presents it. */
+  readonly pid: string | undefined;
+  /** True when this socket resumed a disconnected one (same id, rooms, data; missed packets replayed). */
+  readonly recovered: boolean;
+  /** First recovery-log sequence this socket had not been sent when it connected. */
+  sinceSeq = 0;
 
   constructor(
     readonly id: string,
@@ -66,7 +82,11 @@ export class Socket {
     private readonly onError: (err: unknown, event: string) => void,
     private readonly detach: (s: Socket) => void,
     private readonly flow: HandlerFlow,
-  ) {}
+    recovery?: { pid: string; recovered: boolean },
+  ) {
+    this.pid = recovery?.pid;
+    this.recovered = recovery?.recovered ?? false;
+  }
 
   on(event: string, handler: Listener): this {
     this.listeners ??= new Map();
@@ -226,6 +246,10 @@ export class Socket {
   onclose(reason: DisconnectReason, description?: unknown): void {
     if (!this.connected) return;
     this.emitReserved("disconnecting", reason, description);
+    const log = this.nsp.recovery;
+    if (log && this.pid && RECOVERABLE.has(reason)) {
+      log.persist({ sid: this.id, pid: this.pid, rooms: [...this.rooms], data: this.data, disconnectedAt: Date.now(), sinceSeq: this.sinceSeq });
+    }
     for (const r of [...this.rooms]) this.leave(r);
     this.connected = false;
     if (this.inFlight >= this.flow.max) this.flow.saturated(this, false);
