@@ -42,6 +42,10 @@ export const EnvSchema = z.object({
   TYPING_TTL_MS: intFrom(5_000, 100, 600_000),
   RATE_SEND_PER_10S: intFrom(50, 1, 1_000_000_000),
   RATE_TYPING_PER_10S: intFrom(30, 1, 1_000_000_000),
+  // Socket.IO connection state recovery window (0: off); a dropped client back within it misses nothing.
+  RECOVERY_WINDOW_MS: intFrom(120_000, 0, 3_600_000),
+  // A lost transport keeps its user online this long (at most the recovery window), so a short drop is invisible.
+  PRESENCE_GRACE_MS: intFrom(5_000, 0, 3_600_000),
 });
 
 export type Env = z.infer<typeof EnvSchema>;
@@ -78,6 +82,9 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
   }
   if (e.PING_TIMEOUT_MS + e.PING_INTERVAL_MS > 255_000 * 2) {
     throw new ConfigError(["PING_INTERVAL_MS + PING_TIMEOUT_MS: too large for the HTTP idle timeout"]);
+  }
+  if (e.PRESENCE_GRACE_MS > e.RECOVERY_WINDOW_MS && e.RECOVERY_WINDOW_MS > 0) {
+    throw new ConfigError(["PRESENCE_GRACE_MS: must not exceed RECOVERY_WINDOW_MS"]);
   }
   return {
     ...e,

@@ -57,6 +57,9 @@ export async function startServer(cfg: Config, mongoUrl: string, log: Logger): P
     maxHttpBufferSize: cfg.MAX_HTTP_BUFFER_SIZE,
     cors: { origins: cfg.CORS_ORIGINS.includes("*") ? "*" : cfg.CORS_ORIGINS, credentials: true },
     allowedOrigins: cfg.CORS_ORIGINS.includes("*") ? "*" : cfg.CORS_ORIGINS,
+    // Middlewares run again on a recovered socket: its token is checked anew after the gap.
+    connectionStateRecovery:
+      cfg.RECOVERY_WINDOW_MS > 0 ? { maxDisconnectionDuration: cfg.RECOVERY_WINDOW_MS, skipMiddlewares: false } : undefined,
     onError: (err, event) => log.error("socket handler failed", { event, err }),
   });
   services.setPublisher(createChatPublisher(io));
@@ -68,6 +71,7 @@ export async function startServer(cfg: Config, mongoUrl: string, log: Logger): P
     messageMaxLength: cfg.MESSAGE_MAX_LENGTH,
     sendPer10s: cfg.RATE_SEND_PER_10S,
     typingPer10s: cfg.RATE_TYPING_PER_10S,
+    presenceGraceMs: cfg.PRESENCE_GRACE_MS,
   });
   const app = createHttpApp({
     services,
@@ -111,6 +115,7 @@ export async function startServer(cfg: Config, mongoUrl: string, log: Logger): P
         await io.close();
         await server.stop(true);
         services.typing.close();
+        services.presence.close();
         await db.close();
       })();
       return stopping;

@@ -15,7 +15,7 @@ import type { Logger } from "../logger.ts";
 import { conversationRoom, userRoom } from "./chat-publisher.ts";
 import { RateWindow } from "./rate-limiter.ts";
 import type { SocketIOServer } from "./socketio/server.ts";
-import type { Socket } from "./socketio/socket.ts";
+import type { DisconnectReason, Socket } from "./socketio/socket.ts";
 
 export interface ChatGatewayOptions {
   io: SocketIOServer;
@@ -25,6 +25,8 @@ export interface ChatGatewayOptions {
   messageMaxLength: number;
   sendPer10s: number;
   typingPer10s: number;
+  /** How long a lost transport keeps its user online (a recovered or new socket of theirs takes its place). */
+  presenceGraceMs: number;
 }
 
 interface SocketUser {
@@ -38,6 +40,7 @@ type Ack = (response: unknown) => void;
 type Handler = (user: SocketUser, payload: unknown, socket: Socket) => Promise<Record<string, unknown>>;
 
 const WINDOW_MS = 10_000;
+const LOST_TRANSPORT: ReadonlySet<DisconnectReason> = new Set(["transport close", "transport error", "ping timeout"]);
 
 /** The token from `auth.token`, `?token=` or an `Authorization: Bearer` header, in that order. */
 function handshakeToken(s: Socket): string | null {
@@ -120,7 +123,8 @@ export function attachChatGateway(o: ChatGatewayOptions): void {
 
   io.on("connection", (socket) => {
     const user = socket.data.user as SocketUser;
-    socket.join(userRoom(user.email));
+    // A recovered socket has its rooms back; its presence call ends the grace of the socket it resumes.
+    if (!socket.recovered) socket.join(userRoom(user.email));
     services.presence.connected(user.email).catch((err) => log.error("presence update failed", { err }));
 
     // One dispatcher per socket instead of a closure per event: idle sockets stay small.
@@ -135,9 +139,11 @@ export function attachChatGateway(o: ChatGatewayOptions): void {
       );
     });
 
-    socket.on("disconnect", () => {
+    socket.on("disconnect", (reason: DisconnectReason) => {
+      // Only a lost transport may come back; the client's DISCONNECT (or the server's) ends presence at once.
+      const grace = LOST_TRANSPORT.has(reason) ? o.presenceGraceMs : 0;
       services.presence
-        .disconnected(user.email)
+        .disconnected(user.email, grace)
         .then(() => {
           if (!services.presence.isOnline(user.email)) services.typing.clearUser(user.email);
         })
