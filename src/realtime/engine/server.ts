@@ -21,7 +21,8 @@ export interface EngineOptions {
   cors: { origins: string[] | "*"; credentials: boolean };
   /**
    * Origins allowed to open or use a session (handshake, polling, websocket upgrade); any other `Origin` gets
-   * 403 (code 4). Requests without an Origin header (non-browser clients) pass. Unset or "*": no check.
+   * 403 (code 4). Requests without an Origin header (non-browser clients) and from our own origin pass.
+   * Unset or "*": no check.
    */
   allowedOrigins?: string[] | "*";
   /** Return false to refuse a handshake with 403 (code 4, "Forbidden"). */
@@ -67,7 +68,7 @@ export class EngineServer {
     const url = new URL(req.url);
     if (url.pathname !== this.opts.path && `${url.pathname}/` !== this.opts.path) return null;
     const headers = this.corsHeaders(req);
-    if (!this.originAllowed(req)) return errorResponse(EngineError.FORBIDDEN, headers);
+    if (!this.originAllowed(req, url)) return errorResponse(EngineError.FORBIDDEN, headers);
     if (req.method === "OPTIONS") return new Response(null, { status: 204, headers: this.preflightHeaders(req, headers) });
     // Test clients that send `Connection: close` expect it echoed (node's http does; Bun only closes).
     if (req.headers.get("connection")?.toLowerCase() === "close") headers.Connection = "close";
@@ -158,12 +159,16 @@ export class EngineServer {
     };
   }
 
-  /** Browsers always send Origin, so a page on a foreign site cannot use a session (cross-site WebSocket hijacking). */
-  private originAllowed(req: Request): boolean {
+  /**
+   * Browsers always send Origin, so a page on a foreign site cannot use a session (cross-site WebSocket hijacking).
+   * Our own origin is never cross-site: pages we serve, and clients such as python's websocket-client that send
+   * the server's origin by default, pass.
+   */
+  private originAllowed(req: Request, url: URL): boolean {
     const allowed = this.opts.allowedOrigins;
     if (allowed === undefined || allowed === "*") return true;
     const origin = req.headers.get("origin");
-    return origin === null || allowed.includes(origin);
+    return origin === null || origin === url.origin || allowed.includes(origin);
   }
 
   private corsHeaders(req: Request): Record<string, string> {

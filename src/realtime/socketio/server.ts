@@ -36,7 +36,7 @@ export interface SocketIOOptions {
    * listeners returned have settled, or, with neither an ack asked for nor a promise returned, when they return.
    */
   maxHandlersInFlight?: number;
-  /** Origins allowed to connect (403 for others; no Origin header passes). Unset or "*": no check. */
+  /** Origins allowed to connect (403 for others; no Origin header and the server's own origin pass). Unset or "*": no check. */
   allowedOrigins?: string[] | "*";
   allowRequest?: (req: Request) => boolean | Promise<boolean>;
   /**

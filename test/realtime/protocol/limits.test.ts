@@ -135,9 +135,10 @@ describe("allowed origins", () => {
   const handshake = (origin?: string) =>
     fetch(`${h.url}/socket.io/?EIO=4&transport=polling`, { headers: origin ? { origin } : {} });
 
-  test("a listed origin and no Origin header pass; another origin gets 403 (code 4)", async () => {
+  test("a listed origin, the server's own origin and no Origin header pass; another origin gets 403 (code 4)", async () => {
     expect((await handshake("http://good.example")).status).toBe(200);
     expect((await handshake()).status).toBe(200);
+    expect((await handshake(h.url)).status).toBe(200); // python's websocket-client sends this by default
     const res = await handshake("http://evil.example");
     expect(res.status).toBe(403);
     expect(await res.json()).toEqual({ code: 4, message: "Forbidden" });
