@@ -136,6 +136,34 @@ describe("raw frames", () => {
     ws.close();
   });
 
+  test("one offset per broadcast, shared by every recipient: the same frame reaches all", async () => {
+    const srv = recoveringServer();
+    const a = await rawConnect(srv.h);
+    const b = await rawConnect(srv.h);
+    srv.h.io.to("news").emit("tick", 1);
+    const [fa, fb] = [(await a.ws.next()) as string, (await b.ws.next()) as string];
+    expect(fa).toBe(fb);
+    expect(fa).toMatch(/^42\["tick",1,"[^"]+"\]$/);
+    srv.h.io.to("news").emit("tick", 2);
+    expect((await a.ws.next()) as string).not.toBe(fa);
+    a.ws.close();
+    b.ws.close();
+  });
+
+  test("a missed binary broadcast is replayed with its attachment", async () => {
+    const srv = recoveringServer();
+    const a = await rawConnect(srv.h);
+    const gone = serverDisconnect(srv, a.sid);
+    a.ws.close();
+    await gone;
+    srv.h.io.to("news").emit("file", Buffer.from([1, 2, 3]));
+    const b = await rawConnect(srv.h, { pid: a.pid });
+    expect(b.sid).toBe(a.sid);
+    expect((await b.ws.next()) as string).toMatch(/^451-\["file",\{"_placeholder":true,"num":0\},"[^"]+"\]$/);
+    expect([...new Uint8Array((await b.ws.next()) as ArrayBuffer)]).toEqual([1, 2, 3]);
+    b.ws.close();
+  });
+
   test("an unknown pid gets a new session", async () => {
     const srv = recoveringServer();
     const { ws, sid, pid } = await rawConnect(srv.h, { pid: "unknown", offset: "x.0" });
