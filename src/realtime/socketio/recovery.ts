@@ -12,7 +12,6 @@
  * @see https://github.com/socketio/socket.io/blob/main/docs/socket.io-protocol/v5-current.md#connection-state-recovery
  * @see https://socket.io/docs/v4/connection-state-recovery
  */
-import { randomBytes } from "node:crypto";
 import type { RawData } from "../engine/parser.ts";
 import type { BroadcastTarget } from "./adapter.ts";
 
@@ -64,8 +63,6 @@ export class RecoveryLog {
   private head = 0;
   private seq = 0;
   private bytes = 0;
-  /** Offsets of another process (or a restarted one) never match ours. */
-  private readonly epoch = randomBytes(6).toString("base64url");
   private readonly sessions = new Map<string, PersistedSession>();
   private readonly sweeper: ReturnType<typeof setInterval>;
 
@@ -80,9 +77,13 @@ export class RecoveryLog {
     return this.seq;
   }
 
-  /** The offset to append to the next broadcast's arguments; `append` must follow in the same tick. */
+  /**
+   * The offset to append to the next broadcast's arguments; `append` must follow in the same tick. Short, since
+   * every recipient gets it: the log sequence in base 36. An offset is only read with a pid this log persisted,
+   * so offsets of another process or namespace never meet it.
+   */
   nextOffset(): string {
-    return `${this.epoch}.${this.seq.toString(36)}`;
+    return this.seq.toString(36);
   }
 
   append(frames: RawData[], target: BroadcastTarget): void {
@@ -140,10 +141,8 @@ export class RecoveryLog {
   }
 
   private parse(offset: unknown): number | null {
-    if (typeof offset !== "string") return null;
-    const dot = offset.indexOf(".");
-    if (dot === -1 || offset.slice(0, dot) !== this.epoch) return null;
-    const seq = parseInt(offset.slice(dot + 1), 36);
+    if (typeof offset !== "string" || !/^[0-9a-z]{1,11}$/.test(offset)) return null;
+    const seq = parseInt(offset, 36);
     return Number.isSafeInteger(seq) && seq >= 0 && seq < this.seq ? seq : null;
   }
 
