@@ -24,6 +24,11 @@ export interface SessionListener {
   onClose(reason: CloseReason): void;
   /** The session moved to WebSocket; its buffer has been flushed. */
   onUpgrade(): void;
+  /**
+   * A ping was queued, or its pong came back. Everything sent before an answered ping has been read by the
+   * client (one ordered stream, polling or websocket): recovery uses that to know what a client surely got.
+   */
+  onHeartbeat?(phase: "ping" | "pong"): void;
 }
 
 export interface SessionTimers {
@@ -128,6 +133,7 @@ export class EngineSession {
         return true;
       case "pong":
         this.schedulePing();
+        this.listener.onHeartbeat?.("pong");
         return true;
       case "close":
         this.close("transport close");
@@ -202,6 +208,7 @@ export class EngineSession {
     this.pongOverdue = false;
     this.heartbeat = setTimeout(() => {
       this.sendPacket({ type: "ping" });
+      this.listener.onHeartbeat?.("ping");
       // The timeout runs from when the ping is queued, as the official server counts it.
       this.heartbeat = setTimeout(() => this.onPingTimeout(), this.timers.pingTimeout);
     }, this.timers.pingInterval);

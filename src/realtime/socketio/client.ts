@@ -165,6 +165,10 @@ export class Client implements SessionListener {
     for (const f of encodePacket(p)) this.session.send(f);
   }
 
+  onHeartbeat(phase: "ping" | "pong"): void {
+    for (const s of this.sockets.values()) s.heartbeat(phase);
+  }
+
   onUpgrade(): void {
     for (const s of this.sockets.values()) s.nsp.adapter.upgraded(s);
   }

@@ -50,7 +50,7 @@ export interface PersistedSession {
   rooms: string[];
   data: Record<string, unknown>;
   disconnectedAt: number;
-  /** First log sequence the socket had not been sent when it (re)connected. */
+  /** First log sequence the client may not have received (its connect, or its last answered ping). */
   sinceSeq: number;
 }
 
@@ -107,8 +107,8 @@ export class RecoveryLog {
   }
 
   /**
-   * The frames `session` missed after `offset` (or since it connected, when the client never got a
-   * broadcast and sends no offset), in order; null when the log no longer covers them or they exceed the cap.
+   * The frames `session` missed after `offset` and after what it surely received (`sinceSeq`), in order; null
+   * when the log no longer covers them or they exceed the cap.
    */
   missed(session: PersistedSession, offset: unknown): RawData[][] | null {
     let from = session.sinceSeq;

@@ -71,8 +71,9 @@ export class Socket {
   readonly pid: string | undefined;
   /** True when this socket resumed a disconnected one (same id, rooms, data; missed packets replayed). */
   readonly recovered: boolean;
-  /** First recovery-log sequence this socket had not been sent when it connected. */
+  /** First recovery-log sequence the client may not have received: set at connect, advanced by answered pings. */
   sinceSeq = 0;
+  private pingSeq = 0;
 
   constructor(
     readonly id: string,
@@ -179,6 +180,17 @@ export class Socket {
   }
 
   // ---- called by the client / namespace ----------------------------------------
+
+  /**
+   * A client that answers a ping has read every broadcast queued before it, so a later recovery need not
+   * reach back further: a quiet client (no offset, or an old one) stays recoverable however long it was connected.
+   */
+  heartbeat(phase: "ping" | "pong"): void {
+    const log = this.nsp.recovery;
+    if (!log) return;
+    if (phase === "ping") this.pingSeq = log.nextSeq;
+    else this.sinceSeq = Math.max(this.sinceSeq, this.pingSeq);
+  }
 
   sendPacket(p: SioPacket): void {
     this.sendFrames(encodePacket(p));

@@ -214,6 +214,29 @@ describe("raw frames", () => {
     b.ws.close();
   });
 
+  test("a quiet client that answered a ping stays recoverable after the log moved past its connect", async () => {
+    const h = startHarness({ pingInterval: 100, pingTimeout: 2000, connectionStateRecovery: { maxBufferBytes: 2000 } });
+    harnesses.push(h);
+    const sockets = new Map<string, Socket>();
+    h.io.on("connection", (s) => {
+      sockets.set(s.id, s);
+      if (!s.recovered) s.join("news");
+    });
+    const a = await rawConnect(h);
+    // Broadcasts elsewhere push the entries from its connect out of the log (it never gets an offset).
+    for (let i = 0; i < 20; i++) h.io.to("elsewhere").emit("big", "x".repeat(300));
+    expect(await a.ws.next()).toBe("2");
+    a.ws.send("3");
+    const gone = new Promise((resolve) => sockets.get(a.sid)!.on("disconnect", resolve));
+    a.ws.close();
+    await gone;
+    h.io.to("news").emit("tick", 2);
+    const b = await rawConnect(h, { pid: a.pid });
+    expect(b.sid).toBe(a.sid);
+    expect((await b.ws.next()) as string).toMatch(/^42\["tick",2,"[^"]+"\]$/);
+    b.ws.close();
+  });
+
   test("a session is recovered once only", async () => {
     const srv = recoveringServer();
     const a = await rawConnect(srv.h);
