@@ -7,6 +7,7 @@
 import type { ServerWebSocket } from "bun";
 import type { CloseReason } from "./errors.ts";
 import { encodePollingPacket, encodeText, SEPARATOR, type Packet, type RawData } from "./parser.ts";
+import { ReadGate } from "./read-gate.ts";
 
 export type TransportName = "polling" | "websocket";
 
@@ -52,11 +53,10 @@ export class EngineSession {
   pendingGet: ((body: string) => void) | null = null;
   postActive = false;
   private buffer: Packet[] = [];
-  /** Messages received while reading is paused, delivered in order on resume (allocated on first pause). */
-  private inbound: RawData[] | undefined;
-  private readPaused = false;
-  private delivering = false;
-  private readWaiters: (() => void)[] | undefined;
+  private readonly gate = new ReadGate(
+    (data) => this.listener.onMessage(data),
+    () => this.state !== "closed",
+  );
   /** A ping timeout that fell while we were not reading: the pong may be sitting unread behind the pause. */
   private pongOverdue = false;
   private heartbeat: ReturnType<typeof setTimeout> | undefined;
@@ -123,13 +123,7 @@ export class EngineSession {
     if (this.state === "closed") return true;
     switch (p.type) {
       case "message":
-        if (this.readPaused || this.delivering || this.inbound?.length) {
-          // Behind messages that are still waiting: keep the order.
-          (this.inbound ??= []).push(p.data);
-          if (!this.readPaused) this.deliverInbound();
-        } else {
-          this.listener.onMessage(p.data);
-        }
+        this.gate.push(p.data);
         return true;
       case "pong":
         this.schedulePing();
@@ -152,53 +146,26 @@ export class EngineSession {
    * packets are consumed, and the client sends no other POST meanwhile. Messages already read wait here.
    */
   pauseReading(): void {
-    if (this.readPaused || this.state === "closed") return;
-    this.readPaused = true;
-    this.ws?.pause();
+    if (this.state !== "closed" && this.gate.pause()) this.ws?.pause();
   }
 
   /** Delivers what waited, in order, then reads again (unless a delivery paused it anew). */
   resumeReading(): void {
-    if (!this.readPaused) return;
-    this.readPaused = false;
-    this.deliverInbound();
-    if (this.readPaused) return;
+    if (!this.gate.resume()) return;
     if (this.ws && this.state !== "closed") this.ws.resume();
     if (this.pongOverdue) {
       this.pongOverdue = false;
       this.heartbeat = setTimeout(() => this.onPingTimeout(), this.timers.pingTimeout);
     }
-    this.wakeReaders();
   }
 
   /** True when nothing received waits for the layer above. */
   readingDone(): boolean {
-    return this.state !== "open" || (!this.readPaused && !this.inbound?.length);
+    return this.state !== "open" || this.gate.idle();
   }
 
   whenReadingDone(): Promise<void> {
-    if (this.readingDone()) return Promise.resolve();
-    return new Promise((resolve) => (this.readWaiters ??= []).push(resolve));
-  }
-
-  private deliverInbound(): void {
-    // Re-entrant calls (a handler finishing synchronously resumes reading) leave the work to the outer loop.
-    if (this.delivering) return;
-    this.delivering = true;
-    try {
-      const q = this.inbound;
-      while (q && q.length > 0 && !this.readPaused && this.state !== "closed") this.listener.onMessage(q.shift()!);
-    } finally {
-      this.delivering = false;
-    }
-    this.wakeReaders();
-  }
-
-  private wakeReaders(): void {
-    if (!this.readWaiters || !this.readingDone()) return;
-    const waiters = this.readWaiters;
-    this.readWaiters = undefined;
-    for (const w of waiters) w();
+    return this.readingDone() ? Promise.resolve() : this.gate.whenIdle();
   }
 
   // ---- heartbeat --------------------------------------------------------------
@@ -216,7 +183,7 @@ export class EngineSession {
 
   private onPingTimeout(): void {
     // While we are not reading, the client's pong may be waiting unread: count the timeout again from resume.
-    if (this.readPaused) this.pongOverdue = true;
+    if (this.gate.paused) this.pongOverdue = true;
     else this.close("ping timeout");
   }
 
@@ -251,7 +218,7 @@ export class EngineSession {
     this.probe = null;
     this.ws = ws;
     this.transport = "websocket";
-    if (this.readPaused) ws.pause();
+    if (this.gate.paused) ws.pause();
     for (const p of this.buffer) ws.send(p.type === "message" && typeof p.data !== "string" ? p.data : encodePollingPacket(p));
     this.buffer = [];
     this.upgrading = false;
@@ -321,8 +288,7 @@ export class EngineSession {
     ws?.close();
     probe?.close();
     this.listener = noopListener;
-    this.inbound = undefined;
-    this.wakeReaders();
+    this.gate.clear();
     this.onFinalClose(this);
   }
 }
