@@ -101,6 +101,31 @@ describe("handler calls in flight", () => {
     ws.close();
   });
 
+  test("a ping timeout does not fall while the server is not reading (the pong waits unread behind the pause)", async () => {
+    const h = harness({ maxHandlersInFlight: 1, pingInterval: 50, pingTimeout: 50 });
+    const work = gatedWork(h);
+    const ws = new RawWs(`${h.url}/socket.io/?EIO=4&transport=websocket`);
+    await ws.next();
+    ws.send("40");
+    expect(((await ws.next()) as string).startsWith("40")).toBe(true);
+    ws.send('42["work",0]');
+    ws.send('42["work",1]');
+    await waitUntil(() => work.started.length === 1, 3000, "first call started");
+    expect(await ws.next()).toBe("2");
+    ws.send("3"); // not read while paused
+    const pausedAt = Date.now();
+    // Well past pingTimeout (50 ms) with reading paused: the session must still be open.
+    await waitUntil(() => Date.now() - pausedAt > 300, 1000, "time to pass");
+    expect(ws.closed).toBe(false);
+    work.release();
+    await waitUntil(() => work.started.length === 2, 3000, "second call started after resume");
+    work.release();
+    expect(await ws.next()).toBe("2"); // the pong was read on resume: the heartbeat goes on
+    ws.send("3");
+    expect(ws.closed).toBe(false);
+    ws.close();
+  });
+
   test.each(["websocket", "polling"] as const)(
     "official client over %s flushing 300 buffered emits: every one handled, in order, within the bound",
     async (transport) => {
