@@ -46,6 +46,10 @@ export const EnvSchema = z.object({
   RECOVERY_WINDOW_MS: intFrom(120_000, 0, 3_600_000),
   // A lost transport keeps its user online this long (at most the recovery window), so a short drop is invisible.
   PRESENCE_GRACE_MS: intFrom(5_000, 0, 3_600_000),
+  // Engine.IO packets one polling POST may carry (413 and close beyond), and unfinished event handlers per socket
+  // before the server stops reading from it (backpressure).
+  MAX_PACKETS_PER_POST: intFrom(1000, 1, 1_000_000),
+  MAX_HANDLERS_IN_FLIGHT: intFrom(32, 1, 100_000),
 });
 
 export type Env = z.infer<typeof EnvSchema>;

@@ -57,6 +57,8 @@ export async function startServer(cfg: Config, mongoUrl: string, log: Logger): P
     maxHttpBufferSize: cfg.MAX_HTTP_BUFFER_SIZE,
     cors: { origins: cfg.CORS_ORIGINS.includes("*") ? "*" : cfg.CORS_ORIGINS, credentials: true },
     allowedOrigins: cfg.CORS_ORIGINS.includes("*") ? "*" : cfg.CORS_ORIGINS,
+    maxPacketsPerPayload: cfg.MAX_PACKETS_PER_POST,
+    maxHandlersInFlight: cfg.MAX_HANDLERS_IN_FLIGHT,
     // Middlewares run again on a recovered socket: its token is checked anew after the gap.
     connectionStateRecovery:
       cfg.RECOVERY_WINDOW_MS > 0 ? { maxDisconnectionDuration: cfg.RECOVERY_WINDOW_MS, skipMiddlewares: false } : undefined,

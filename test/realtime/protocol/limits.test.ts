@@ -59,6 +59,17 @@ describe("packets per polling POST", () => {
   });
 });
 
+test("the chat server takes the cap from MAX_PACKETS_PER_POST", async () => {
+  const s = await startTestServer("packetcap", { MAX_PACKETS_PER_POST: "5" });
+  try {
+    const { sid } = await pollingHandshake(s.url);
+    expect((await post(s.url, sid, Array(5).fill("3").join("\x1e"))).status).toBe(200);
+    expect((await post(s.url, sid, Array(6).fill("3").join("\x1e"))).status).toBe(413);
+  } finally {
+    await s.stopAndDrop();
+  }
+});
+
 describe("handler calls in flight", () => {
   test("polling: the POST is answered only once its packets are taken, at most N calls at a time, in order", async () => {
     const h = harness({ maxHandlersInFlight: 2 });
