@@ -113,7 +113,11 @@ export class Client implements SessionListener {
     const authData = (auth ?? {}) as Record<string, unknown>;
     const log = nsp.recovery;
     // @see https://github.com/socketio/socket.io/blob/main/docs/socket.io-protocol/v5-current.md#connection-state-recovery
-    const previous = log && typeof authData.pid === "string" ? log.take(authData.pid) : null;
+    const pid = log && typeof authData.pid === "string" ? authData.pid : undefined;
+    // Back on a new transport before the old one was seen to die (a network change): that one is dead, end it now.
+    const stale = pid === undefined ? undefined : nsp.socketByPid(pid);
+    if (stale && stale.session !== this.session) stale.session.close("transport close");
+    const previous = pid === undefined ? null : log!.take(pid);
     const socket = this.createSocket(nsp, authData, previous);
     const err = previous && log!.opts.skipMiddlewares ? undefined : await nsp.runMiddlewares(socket);
     this.connecting?.delete(name);

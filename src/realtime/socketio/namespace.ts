@@ -15,6 +15,8 @@ export class Namespace {
   readonly adapter: RoomAdapter;
   /** Set when connection state recovery is on: offsets for broadcasts and the replay log. */
   readonly recovery: RecoveryLog | undefined;
+  /** Connected sockets by private session id (recovery on only). */
+  private readonly byPid = new Map<string, Socket>();
   private readonly middlewares: Middleware[] = [];
   private readonly connectionListeners: ((s: Socket) => void)[] = [];
 
@@ -90,6 +92,7 @@ export class Namespace {
       for (const frames of restored.missed) socket.sendFrames(frames);
     }
     if (this.recovery) socket.sinceSeq = this.recovery.nextSeq;
+    if (socket.pid) this.byPid.set(socket.pid, socket);
     for (const fn of this.connectionListeners) {
       try {
         fn(socket);
@@ -101,5 +104,10 @@ export class Namespace {
 
   detach(socket: Socket): void {
     this.sockets.delete(socket.id);
+    if (socket.pid && this.byPid.get(socket.pid) === socket) this.byPid.delete(socket.pid);
+  }
+
+  socketByPid(pid: string): Socket | undefined {
+    return this.byPid.get(pid);
   }
 }

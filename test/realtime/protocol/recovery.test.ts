@@ -237,7 +237,28 @@ describe("raw frames", () => {
     b.ws.close();
   });
 
-  test("a session is recovered once only", async () => {
+  test("back on a new transport before the old one was seen to die: the old one is closed and the session recovered", async () => {
+    const srv = recoveringServer();
+    const a = await rawConnect(srv.h);
+    srv.h.io.to("news").emit("tick", 1);
+    const frame = (await a.ws.next()) as string;
+    const offset = (JSON.parse(frame.slice(2)) as unknown[])[2];
+    // The old websocket stays open (its network is gone, the server does not know yet); a broadcast goes to it.
+    srv.h.io.to("news").emit("tick", 2);
+    const gone = serverDisconnect(srv, a.sid);
+    const b = await rawConnect(srv.h, { pid: a.pid, offset });
+    expect(await gone).toBe("transport close");
+    await a.ws.waitClosed();
+    expect(b.sid).toBe(a.sid);
+    expect((await b.ws.next()) as string).toMatch(/^42\["tick",2,"[^"]+"\]$/);
+    expect(srv.connections).toEqual([
+      { id: a.sid, recovered: false },
+      { id: a.sid, recovered: true },
+    ]);
+    b.ws.close();
+  });
+
+  test("after the client's own DISCONNECT, its pid recovers nothing", async () => {
     const srv = recoveringServer();
     const a = await rawConnect(srv.h);
     const gone = serverDisconnect(srv, a.sid);
@@ -245,8 +266,12 @@ describe("raw frames", () => {
     await gone;
     const b = await rawConnect(srv.h, { pid: a.pid });
     expect(b.sid).toBe(a.sid);
+    const left = serverDisconnect(srv, b.sid);
+    b.ws.send("41");
+    expect(await left).toBe("client namespace disconnect");
     const c = await rawConnect(srv.h, { pid: a.pid });
     expect(c.sid).not.toBe(a.sid);
+    expect(b.ws.closed).toBe(false); // the namespace was left, the connection stays
     b.ws.close();
     c.ws.close();
   });
