@@ -70,6 +70,14 @@ export const EnvSchema = z.object({
   RATE_REST_WRITE_PER_MIN: intFrom(600, 1, 1_000_000_000),
   RATE_SEARCH_PER_MIN: intFrom(60, 1, 1_000_000_000),
   TRUST_PROXY: z.enum(["true", "false"]).default("false").transform((v) => v === "true"),
+  // Socket.IO connection state recovery window (0: off); a dropped client back within it misses nothing.
+  RECOVERY_WINDOW_MS: intFrom(120_000, 0, 3_600_000),
+  // A lost transport keeps its user online this long (at most the recovery window), so a short drop is invisible.
+  PRESENCE_GRACE_MS: intFrom(5_000, 0, 3_600_000),
+  // Engine.IO packets one polling POST may carry (413 and close beyond), and unfinished event handlers per socket
+  // before the server stops reading from it (backpressure).
+  MAX_PACKETS_PER_POST: intFrom(1000, 1, 1_000_000),
+  MAX_HANDLERS_IN_FLIGHT: intFrom(32, 1, 100_000),
 });
 
 export type Env = z.infer<typeof EnvSchema>;
@@ -109,6 +117,9 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
   if (authProblems.length > 0) throw new ConfigError(authProblems);
   if (e.PING_TIMEOUT_MS + e.PING_INTERVAL_MS > 255_000 * 2) {
     throw new ConfigError(["PING_INTERVAL_MS + PING_TIMEOUT_MS: too large for the HTTP idle timeout"]);
+  }
+  if (e.PRESENCE_GRACE_MS > e.RECOVERY_WINDOW_MS && e.RECOVERY_WINDOW_MS > 0) {
+    throw new ConfigError(["PRESENCE_GRACE_MS: must not exceed RECOVERY_WINDOW_MS"]);
   }
   return {
     ...e,

@@ -84,6 +84,12 @@ export async function startServer(cfg: Config, mongoUrl: string, log: Logger): P
     pingTimeout: cfg.PING_TIMEOUT_MS,
     maxHttpBufferSize: cfg.MAX_HTTP_BUFFER_SIZE,
     cors: { origins: cfg.CORS_ORIGINS.includes("*") ? "*" : cfg.CORS_ORIGINS, credentials: true },
+    allowedOrigins: cfg.CORS_ORIGINS.includes("*") ? "*" : cfg.CORS_ORIGINS,
+    maxPacketsPerPayload: cfg.MAX_PACKETS_PER_POST,
+    maxHandlersInFlight: cfg.MAX_HANDLERS_IN_FLIGHT,
+    // Middlewares run again on a recovered socket: its token is checked anew after the gap.
+    connectionStateRecovery:
+      cfg.RECOVERY_WINDOW_MS > 0 ? { maxDisconnectionDuration: cfg.RECOVERY_WINDOW_MS, skipMiddlewares: false } : undefined,
     onError: (err, event) => log.error("socket handler failed", { event, err }),
   });
   services.setPublisher(createChatPublisher(io));
@@ -107,6 +113,7 @@ export async function startServer(cfg: Config, mongoUrl: string, log: Logger): P
     maxSocketsPerUser: cfg.MAX_SOCKETS_PER_USER,
     tokenWarningMs: cfg.TOKEN_EXPIRY_WARNING_SECONDS * 1000,
     syncPageMax: cfg.SYNC_PAGE_MAX,
+    presenceGraceMs: cfg.PRESENCE_GRACE_MS,
   });
   const app = createHttpApp({
     services,
@@ -164,6 +171,7 @@ export async function startServer(cfg: Config, mongoUrl: string, log: Logger): P
         await io.close();
         await server.stop(true);
         services.typing.close();
+        services.presence.close();
         await db.close();
       })();
       return stopping;

@@ -1,11 +1,11 @@
 /**
  * Our protocol layer with the benchmark peer's broadcast handlers (`join`, `bcast`),
  * so the room-broadcast scenario compares the layers with the same application code.
- * Env: PORT.
+ * Env: PORT; BENCH_RECOVERY=1 turns connection state recovery on (to measure its cost on broadcasts).
  */
 import { createSocketIOServer } from "../../src/realtime/socketio/server.ts";
 
-const io = createSocketIOServer({ maxHttpBufferSize: 2e6 });
+const io = createSocketIOServer({ maxHttpBufferSize: 2e6, connectionStateRecovery: process.env.BENCH_RECOVERY === "1" ? {} : undefined });
 io.on("connection", (socket) => {
   socket.on("join", (data: { room?: unknown }, ack?: () => void) => {
     socket.join(String(data?.room));

@@ -7,8 +7,15 @@
 import type { ConversationsService } from "./conversations.service.ts";
 import type { ChatPublisher, UsersRepo } from "./ports.ts";
 
+interface Grace {
+  timer: ReturnType<typeof setTimeout>;
+  end(elapsed: boolean): void;
+}
+
 export class PresenceService {
   private readonly sockets = new Map<string, number>();
+  /** Sockets lost within their grace period, per user: each keeps its place until it expires or a reconnect takes it. */
+  private readonly graces = new Map<string, Grace[]>();
 
   constructor(
     private readonly users: UsersRepo,
@@ -22,6 +29,14 @@ export class PresenceService {
   }
 
   async connected(email: string): Promise<void> {
+    const pending = this.graces.get(email)?.shift();
+    if (pending) {
+      // Back within the grace period: this socket takes the lost one's place, and contacts saw nothing.
+      if (this.graces.get(email)!.length === 0) this.graces.delete(email);
+      clearTimeout(pending.timer);
+      pending.end(false);
+      return;
+    }
     const n = (this.sockets.get(email) ?? 0) + 1;
     this.sockets.set(email, n);
     if (n !== 1) return;
@@ -29,7 +44,9 @@ export class PresenceService {
     if (this.sockets.has(email)) this.publisher().presenceChanged(email, true, null, await this.conversations.contactsOf(email));
   }
 
-  async disconnected(email: string): Promise<void> {
+  /** A socket closed; with `graceMs` (a lost transport) the user stays online that long unless they come back. */
+  async disconnected(email: string, graceMs = 0): Promise<void> {
+    if (graceMs > 0 && !(await this.grace(email, graceMs))) return;
     const n = (this.sockets.get(email) ?? 1) - 1;
     if (n > 0) {
       this.sockets.set(email, n);
@@ -40,6 +57,29 @@ export class PresenceService {
     await this.users.setPresence(email, false, at);
     // A new tab may have connected while we were writing: then the user never went offline.
     if (!this.sockets.has(email)) this.publisher().presenceChanged(email, false, at, await this.conversations.contactsOf(email));
+  }
+
+  /** Resolves true when the grace period ran out, false when a reconnect took the socket's place. */
+  private grace(email: string, ms: number): Promise<boolean> {
+    return new Promise((resolve) => {
+      const list = this.graces.get(email) ?? [];
+      this.graces.set(email, list);
+      const g: Grace = {
+        end: resolve,
+        timer: setTimeout(() => {
+          list.splice(list.indexOf(g), 1);
+          if (list.length === 0 && this.graces.get(email) === list) this.graces.delete(email);
+          resolve(true);
+        }, ms),
+      };
+      list.push(g);
+    });
+  }
+
+  /** Drops pending grace periods (server stopping): nothing is announced after the stop. */
+  close(): void {
+    for (const list of this.graces.values()) for (const g of list) clearTimeout(g.timer);
+    this.graces.clear();
   }
 
   isOnline(email: string): boolean {

@@ -22,7 +22,7 @@ import { createEventBudgets, EVENT_BUDGET, type BudgetLimits } from "./rate-limi
 import { createRateLimitAudit, RateLimitedError, reportError, type Ack } from "./socket-errors.ts";
 import { createSocketSessions, type SocketUser } from "./socket-sessions.ts";
 import type { SocketIOServer } from "./socketio/server.ts";
-import type { Socket } from "./socketio/socket.ts";
+import type { DisconnectReason, Socket } from "./socketio/socket.ts";
 
 export interface ChatGatewayOptions {
   io: SocketIOServer;
@@ -37,6 +37,8 @@ export interface ChatGatewayOptions {
   maxSocketsPerUser: number;
   tokenWarningMs: number;
   syncPageMax: number;
+  /** How long a lost transport keeps its user online (a recovered or new socket of theirs takes its place). */
+  presenceGraceMs: number;
 }
 
 export interface ChatGateway {
@@ -44,6 +46,8 @@ export interface ChatGateway {
 }
 
 type Handler = (user: SocketUser, payload: unknown, socket: Socket) => Promise<Record<string, unknown>>;
+
+const LOST_TRANSPORT: ReadonlySet<DisconnectReason> = new Set(["transport close", "transport error", "ping timeout"]);
 
 /** The token from `auth.token`, `?token=` or an `Authorization: Bearer` header, in that order. */
 function handshakeToken(s: Socket): string | null {
@@ -107,8 +111,9 @@ export function attachChatGateway(o: ChatGatewayOptions): ChatGateway {
       socket.join(conversationRoom(conversation_id));
       return { conversation_id };
     },
-    async leave_conversation(_user, payload, socket) {
+    async leave_conversation(user, payload, socket) {
       const { conversation_id } = parse(ConversationRefSchema, payload);
+      await services.conversations.getForParticipant(conversation_id, user.email);
       socket.leave(conversationRoom(conversation_id));
       return { conversation_id };
     },
@@ -156,11 +161,12 @@ export function attachChatGateway(o: ChatGatewayOptions): ChatGateway {
 
   io.on("connection", (socket) => {
     const user = socket.data.user as SocketUser;
-    socket.join(userRoom(user.email));
+    // A recovered socket has its rooms back; its presence call ends the grace of the socket it resumes.
+    if (!socket.recovered) socket.join(userRoom(user.email));
     releaseOnConnect.get(socket)?.();
     releaseOnConnect.delete(socket);
     sessions.start(user);
-    if (o.debug) log.debug("socket connected", { sid: socket.id, email: user.email, address: socket.handshake.address });
+    if (o.debug) log.debug("socket connected", { sid: socket.id, email: user.email, address: socket.handshake.address, recovered: socket.recovered });
     services.presence.connected(user.email).catch((err) => log.error("presence update failed", { err }));
 
     // One dispatcher per socket instead of a closure per event: idle sockets stay small.
@@ -169,7 +175,8 @@ export function attachChatGateway(o: ChatGatewayOptions): ChatGateway {
       if (!handler) return;
       const ack = typeof args[args.length - 1] === "function" ? (args.pop() as Ack) : undefined;
       const started = o.debug ? performance.now() : 0;
-      run(handler, event, user, args[0], socket).then(
+      // Returned so the protocol layer counts the call in flight until it is done (backpressure).
+      return run(handler, event, user, args[0], socket).then(
         (result) => {
           if (o.debug) log.debug("socket event", { event, sid: socket.id, ok: true, ms: +(performance.now() - started).toFixed(2) });
           ack?.({ ok: true, ...result });
@@ -181,11 +188,13 @@ export function attachChatGateway(o: ChatGatewayOptions): ChatGateway {
       );
     });
 
-    socket.on("disconnect", (reason: string) => {
+    socket.on("disconnect", (reason: DisconnectReason) => {
       sessions.end(user);
       if (o.debug) log.debug("socket disconnected", { sid: socket.id, email: user.email, reason });
+      // Only a lost transport may come back; the client's DISCONNECT (or the server's) ends presence at once.
+      const grace = LOST_TRANSPORT.has(reason) ? o.presenceGraceMs : 0;
       services.presence
-        .disconnected(user.email)
+        .disconnected(user.email, grace)
         .then(() => {
           if (!services.presence.isOnline(user.email)) services.typing.clearUser(user.email);
         })

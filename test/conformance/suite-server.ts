@@ -8,7 +8,7 @@ import { EngineServer } from "../../src/realtime/engine/server.ts";
 import { createSocketIOServer } from "../../src/realtime/socketio/server.ts";
 
 const mode = process.argv[2];
-const engine = new EngineServer({ path: "/engine.io/", pingInterval: 300, pingTimeout: 200, upgradeTimeout: 10000, maxHttpBufferSize: 1e6, cors: { origins: "*", credentials: false } });
+const engine = new EngineServer({ path: "/engine.io/", pingInterval: 300, pingTimeout: 200, upgradeTimeout: 10000, maxHttpBufferSize: 1e6, maxPacketsPerPayload: 256, cors: { origins: "*", credentials: false } });
 engine.onConnection = (session) => {
   session.listener = { onMessage: (d) => session.send(d), onClose() {}, onUpgrade() {} };
 };

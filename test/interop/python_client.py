@@ -34,8 +34,10 @@ def out(kind, data):
         print(json.dumps({"event": kind, "data": data}), flush=True)
 
 
+# With connection state recovery on (the server's default), a broadcast event carries its offset as one more
+# (last) argument, as with the official server: a handler must accept it.
 @sio.on("new_message")
-def on_new_message(data):
+def on_new_message(data, *_offset):
     out("new_message", data)
     got_message.set()
 

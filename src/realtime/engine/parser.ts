@@ -29,18 +29,33 @@ export function encodePollingPacket(p: Packet): string {
   return encodeText(p.type, (p.data as string | undefined) ?? "");
 }
 
+/**
+ * A `b` packet's body. The official server decodes it with Node's `Buffer.from(s, "base64")`, which skips
+ * ASCII whitespace (the Java client 2.x wraps lines at 76 characters and ends with `\n`) and also takes the
+ * URL-safe alphabet. Anything else it would silently drop, corrupting the bytes: that we still refuse.
+ * @see https://github.com/socketio/socket.io/blob/main/packages/engine.io-parser/lib/decodePacket.ts
+ */
+const BASE64 = /^[\t\n\v\f\r ]*(?:[A-Za-z0-9+/_-][\t\n\v\f\r ]*)*(?:=[\t\n\v\f\r ]*){0,2}$/;
+
 /** Decodes one text packet; null when it is not a valid Engine.IO packet. */
 export function decodeText(s: string): Packet | null {
   if (s.length === 0) return null;
   if (s.charCodeAt(0) === 98 /* b */) {
     const b64 = s.slice(1);
-    if (!/^[A-Za-z0-9+/]*={0,2}$/.test(b64)) return null;
+    if (!BASE64.test(b64)) return null;
     return { type: "message", data: new Uint8Array(Buffer.from(b64, "base64")) };
   }
   const code = s.charCodeAt(0) - 48;
   const name = NAMES[code];
   if (name === undefined) return null;
   return name === "message" ? { type: "message", data: s.slice(1) } : { type: name, data: s.slice(1) };
+}
+
+/** How many packets a polling payload holds, counted before anything is decoded. */
+export function countPackets(body: string): number {
+  let n = 1;
+  for (let i = body.indexOf(SEPARATOR); i !== -1; i = body.indexOf(SEPARATOR, i + 1)) n++;
+  return n;
 }
 
 /** Decodes a polling POST body; null when any packet in it is invalid. */

@@ -5,7 +5,7 @@
  */
 import type { Server } from "bun";
 import { EngineError, errorResponse } from "./errors.ts";
-import { decodePayload } from "./parser.ts";
+import { countPackets, decodePayload } from "./parser.ts";
 import type { EngineSession } from "./session.ts";
 
 const TEXT = "text/plain; charset=UTF-8";
@@ -13,6 +13,8 @@ const TEXT = "text/plain; charset=UTF-8";
 export interface PollingContext {
   headers: Record<string, string>;
   maxHttpBufferSize: number;
+  /** Packets one POST may carry; more is treated like an oversized payload (413, session closed). */
+  maxPacketsPerPayload: number;
 }
 
 const reply = (body: string, ctx: PollingContext, contentType = TEXT, status = 200) =>
@@ -55,7 +57,12 @@ export function handlePollingGet(
   });
 }
 
-export async function handlePollingPost(session: EngineSession, req: Request, ctx: PollingContext): Promise<Response> {
+export async function handlePollingPost(
+  session: EngineSession,
+  req: Request,
+  server: Server<unknown>,
+  ctx: PollingContext,
+): Promise<Response> {
   if (session.transport !== "polling") return errorResponse(EngineError.BAD_REQUEST, ctx.headers);
   if (session.postActive) {
     session.close("transport error");
@@ -67,35 +74,43 @@ export async function handlePollingPost(session: EngineSession, req: Request, ct
     return errorResponse(EngineError.BAD_REQUEST, ctx.headers);
   }
   const declared = Number(req.headers.get("content-length") ?? "0");
-  if (declared > ctx.maxHttpBufferSize) {
-    session.close("payload too large");
-    return reply("payload too large", ctx, TEXT, 413);
-  }
+  if (declared > ctx.maxHttpBufferSize) return tooLarge(session, ctx);
   session.postActive = true;
-  let body: string;
   try {
-    const bytes = await req.arrayBuffer();
-    if (bytes.byteLength > ctx.maxHttpBufferSize) {
-      session.close("payload too large");
-      return reply("payload too large", ctx, TEXT, 413);
+    let body: string;
+    try {
+      const bytes = await req.arrayBuffer();
+      if (bytes.byteLength > ctx.maxHttpBufferSize) return tooLarge(session, ctx);
+      body = new TextDecoder().decode(bytes);
+    } catch {
+      session.close("transport error");
+      return errorResponse(EngineError.BAD_REQUEST, ctx.headers);
     }
-    body = new TextDecoder().decode(bytes);
-  } catch {
-    session.close("transport error");
-    return errorResponse(EngineError.BAD_REQUEST, ctx.headers);
-  } finally {
-    session.postActive = false;
-  }
-  const packets = decodePayload(body);
-  if (!packets) {
-    session.close("parse error");
-    return errorResponse(EngineError.BAD_REQUEST, ctx.headers);
-  }
-  for (const p of packets) {
-    if (!session.onPacket(p)) {
+    // A cap on packets as well as bytes: 1 MB of tiny packets is tens of thousands of handler calls.
+    if (countPackets(body) > ctx.maxPacketsPerPayload) return tooLarge(session, ctx);
+    const packets = decodePayload(body);
+    if (!packets) {
       session.close("parse error");
       return errorResponse(EngineError.BAD_REQUEST, ctx.headers);
     }
+    for (const p of packets) {
+      if (!session.onPacket(p)) {
+        session.close("parse error");
+        return errorResponse(EngineError.BAD_REQUEST, ctx.headers);
+      }
+    }
+    if (!session.readingDone()) {
+      // Backpressure: the layer above paused reading, so the client's next POST waits for this answer.
+      server.timeout(req, 0);
+      await session.whenReadingDone();
+    }
+    return reply("ok", ctx, "text/html");
+  } finally {
+    session.postActive = false;
   }
-  return reply("ok", ctx, "text/html");
+}
+
+function tooLarge(session: EngineSession, ctx: PollingContext): Response {
+  session.close("payload too large");
+  return reply("payload too large", ctx, TEXT, 413);
 }

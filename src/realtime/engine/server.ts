@@ -16,7 +16,15 @@ export interface EngineOptions {
   pingTimeout: number;
   upgradeTimeout: number;
   maxHttpBufferSize: number;
+  /** Packets one polling POST may carry (413 and close beyond, like an oversized payload). */
+  maxPacketsPerPayload: number;
   cors: { origins: string[] | "*"; credentials: boolean };
+  /**
+   * Origins allowed to open or use a session (handshake, polling, websocket upgrade); any other `Origin` gets
+   * 403 (code 4). Requests without an Origin header (non-browser clients) and from our own origin pass.
+   * Unset or "*": no check.
+   */
+  allowedOrigins?: string[] | "*";
   /** Return false to refuse a handshake with 403 (code 4, "Forbidden"). */
   allowRequest?: (req: Request) => boolean | Promise<boolean>;
 }
@@ -60,6 +68,7 @@ export class EngineServer {
     const url = new URL(req.url);
     if (url.pathname !== this.opts.path && `${url.pathname}/` !== this.opts.path) return null;
     const headers = this.corsHeaders(req);
+    if (!this.originAllowed(req, url)) return errorResponse(EngineError.FORBIDDEN, headers);
     if (req.method === "OPTIONS") return new Response(null, { status: 204, headers: this.preflightHeaders(req, headers) });
     // Test clients that send `Connection: close` expect it echoed (node's http does; Bun only closes).
     if (req.headers.get("connection")?.toLowerCase() === "close") headers.Connection = "close";
@@ -82,7 +91,7 @@ export class EngineServer {
     }
     const session = this.sessions.get(sid);
     if (!session) return errorResponse(EngineError.UNKNOWN_SID, headers);
-    const ctx = { headers, maxHttpBufferSize: this.opts.maxHttpBufferSize };
+    const ctx = { headers, maxHttpBufferSize: this.opts.maxHttpBufferSize, maxPacketsPerPayload: this.opts.maxPacketsPerPayload };
     if (transport === "websocket") {
       // A second websocket for a session that upgraded (or is upgrading) is accepted and closed, as the official server does.
       const busy = session.transport !== "polling" || session.probe !== null || session.state !== "open";
@@ -90,7 +99,7 @@ export class EngineServer {
       return server.upgrade(req, { data }) ? undefined : errorResponse(EngineError.BAD_REQUEST, headers);
     }
     if (req.method === "GET") return handlePollingGet(session, req, server, ctx);
-    if (req.method === "POST") return handlePollingPost(session, req, ctx);
+    if (req.method === "POST") return handlePollingPost(session, req, server, ctx);
     return errorResponse(EngineError.BAD_REQUEST, headers);
   }
 
@@ -148,6 +157,18 @@ export class EngineServer {
       secure: url.protocol === "https:",
       issued: Date.now(),
     };
+  }
+
+  /**
+   * Browsers always send Origin, so a page on a foreign site cannot use a session (cross-site WebSocket hijacking).
+   * Our own origin is never cross-site: pages we serve, and clients such as python's websocket-client that send
+   * the server's origin by default, pass.
+   */
+  private originAllowed(req: Request, url: URL): boolean {
+    const allowed = this.opts.allowedOrigins;
+    if (allowed === undefined || allowed === "*") return true;
+    const origin = req.headers.get("origin");
+    return origin === null || origin === url.origin || allowed.includes(origin);
   }
 
   private corsHeaders(req: Request): Record<string, string> {

@@ -7,6 +7,7 @@
 import type { ServerWebSocket } from "bun";
 import type { CloseReason } from "./errors.ts";
 import { encodePollingPacket, encodeText, SEPARATOR, type Packet, type RawData } from "./parser.ts";
+import { ReadGate } from "./read-gate.ts";
 
 export type TransportName = "polling" | "websocket";
 
@@ -24,6 +25,11 @@ export interface SessionListener {
   onClose(reason: CloseReason): void;
   /** The session moved to WebSocket; its buffer has been flushed. */
   onUpgrade(): void;
+  /**
+   * A ping was queued, or its pong came back. Everything sent before an answered ping has been read by the
+   * client (one ordered stream, polling or websocket): recovery uses that to know what a client surely got.
+   */
+  onHeartbeat?(phase: "ping" | "pong"): void;
 }
 
 export interface SessionTimers {
@@ -47,6 +53,12 @@ export class EngineSession {
   pendingGet: ((body: string) => void) | null = null;
   postActive = false;
   private buffer: Packet[] = [];
+  private readonly gate = new ReadGate(
+    (data) => this.listener.onMessage(data),
+    () => this.state !== "closed",
+  );
+  /** A ping timeout that fell while we were not reading: the pong may be sitting unread behind the pause. */
+  private pongOverdue = false;
   private heartbeat: ReturnType<typeof setTimeout> | undefined;
   private upgradeTimer: ReturnType<typeof setTimeout> | undefined;
 
@@ -111,10 +123,11 @@ export class EngineSession {
     if (this.state === "closed") return true;
     switch (p.type) {
       case "message":
-        this.listener.onMessage(p.data);
+        this.gate.push(p.data);
         return true;
       case "pong":
         this.schedulePing();
+        this.listener.onHeartbeat?.("pong");
         return true;
       case "close":
         this.close("transport close");
@@ -125,15 +138,53 @@ export class EngineSession {
     }
   }
 
+  // ---- backpressure ---------------------------------------------------------------
+
+  /**
+   * The layer above cannot take more messages for now: stop reading. On websocket the socket itself is
+   * paused (the client sees TCP backpressure); over polling the current POST is answered only once its
+   * packets are consumed, and the client sends no other POST meanwhile. Messages already read wait here.
+   */
+  pauseReading(): void {
+    if (this.state !== "closed" && this.gate.pause()) this.ws?.pause();
+  }
+
+  /** Delivers what waited, in order, then reads again (unless a delivery paused it anew). */
+  resumeReading(): void {
+    if (!this.gate.resume()) return;
+    if (this.ws && this.state !== "closed") this.ws.resume();
+    if (this.pongOverdue) {
+      this.pongOverdue = false;
+      this.heartbeat = setTimeout(() => this.onPingTimeout(), this.timers.pingTimeout);
+    }
+  }
+
+  /** True when nothing received waits for the layer above. */
+  readingDone(): boolean {
+    return this.state !== "open" || this.gate.idle();
+  }
+
+  whenReadingDone(): Promise<void> {
+    return this.readingDone() ? Promise.resolve() : this.gate.whenIdle();
+  }
+
   // ---- heartbeat --------------------------------------------------------------
 
   private schedulePing(): void {
     clearTimeout(this.heartbeat);
+    this.pongOverdue = false;
     this.heartbeat = setTimeout(() => {
       this.sendPacket({ type: "ping" });
+      this.listener.onHeartbeat?.("ping");
       // The timeout runs from when the ping is queued, as the official server counts it.
-      this.heartbeat = setTimeout(() => this.close("ping timeout"), this.timers.pingTimeout);
+      this.heartbeat = setTimeout(() => this.onPingTimeout(), this.timers.pingTimeout);
     }, this.timers.pingInterval);
+  }
+
+  private onPingTimeout(): void {
+    // While we are not reading, the client's pong may be waiting unread: count the timeout again from resume.
+    if (this.gate.paused) this.pongOverdue = true;
+    else this.close("ping timeout");
   }
 
   // ---- upgrade ----------------------------------------------------------------
@@ -167,6 +218,7 @@ export class EngineSession {
     this.probe = null;
     this.ws = ws;
     this.transport = "websocket";
+    if (this.gate.paused) ws.pause();
     for (const p of this.buffer) ws.send(p.type === "message" && typeof p.data !== "string" ? p.data : encodePollingPacket(p));
     this.buffer = [];
     this.upgrading = false;
@@ -236,6 +288,7 @@ export class EngineSession {
     ws?.close();
     probe?.close();
     this.listener = noopListener;
+    this.gate.clear();
     this.onFinalClose(this);
   }
 }

@@ -39,8 +39,14 @@ export class BroadcastOperator {
 
   /** Acks are not supported on broadcasts (as with the official server without a timeout). */
   emit(event: string, ...args: unknown[]): boolean {
-    const frames = encodePacket({ type: SioType.EVENT, nsp: this.nsp.name, data: [event, ...args] });
-    this.nsp.adapter.broadcast(frames, this.target(), this.nsp.sockets.values());
+    const log = this.nsp.recovery;
+    const data = [event, ...args];
+    // With recovery on, one offset for all recipients (the last argument), so the frame is still encoded once.
+    if (log) data.push(log.nextOffset());
+    const frames = encodePacket({ type: SioType.EVENT, nsp: this.nsp.name, data });
+    const target = this.target();
+    log?.append(frames, target);
+    this.nsp.adapter.broadcast(frames, target, this.nsp.sockets.values());
     return true;
   }
 

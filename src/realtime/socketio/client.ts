@@ -10,12 +10,14 @@ import type { Handshake } from "../engine/server.ts";
 import type { EngineSession, SessionListener } from "../engine/session.ts";
 import type { Namespace } from "./namespace.ts";
 import { decodeHeader, encodePacket, ParseError, reconstruct, SioType, type SioPacket } from "./parser.ts";
-import { Socket } from "./socket.ts";
+import type { PersistedSession } from "./recovery.ts";
+import { Socket, type HandlerFlow } from "./socket.ts";
 
 export interface ClientContext {
   namespace(name: string): Namespace | undefined;
   connectTimeout: number;
   maxAttachments: number;
+  maxHandlersInFlight: number;
   onError(err: unknown, event: string): void;
 }
 
@@ -25,6 +27,9 @@ export class Client implements SessionListener {
   private connecting: Set<string> | undefined;
   private pending: { packet: SioPacket; expected: number; buffers: Uint8Array[] } | null = null;
   private connectTimer: ReturnType<typeof setTimeout> | undefined;
+  /** Sockets at their bound of handler calls in flight: while any is, the session is not read. */
+  private saturated: Set<Socket> | undefined;
+  private readonly flow: HandlerFlow;
 
   constructor(
     private readonly session: EngineSession,
@@ -32,6 +37,17 @@ export class Client implements SessionListener {
     private readonly ctx: ClientContext,
   ) {
     session.listener = this;
+    this.flow = {
+      max: ctx.maxHandlersInFlight,
+      saturated: (s, on) => {
+        if (on) {
+          (this.saturated ??= new Set()).add(s);
+          session.pauseReading();
+        } else if (this.saturated?.delete(s) && this.saturated.size === 0) {
+          session.resumeReading();
+        }
+      },
+    };
     this.connectTimer = setTimeout(() => {
       if (this.sockets.size === 0) session.close("forced close", true);
     }, ctx.connectTimeout);
@@ -94,13 +110,41 @@ export class Client implements SessionListener {
     if (this.sockets.has(name) || this.connecting?.has(name)) return;
     clearTimeout(this.connectTimer);
     (this.connecting ??= new Set()).add(name);
+    const authData = (auth ?? {}) as Record<string, unknown>;
+    const log = nsp.recovery;
+    // @see https://github.com/socketio/socket.io/blob/main/docs/socket.io-protocol/v5-current.md#connection-state-recovery
+    const pid = log && typeof authData.pid === "string" ? authData.pid : undefined;
+    // Back on a new transport before the old one was seen to die (a network change): that one is dead, end it now.
+    const stale = pid === undefined ? undefined : nsp.socketByPid(pid);
+    if (stale && stale.session !== this.session) stale.session.close("transport close");
+    const previous = pid === undefined ? null : log!.take(pid);
+    const socket = this.createSocket(nsp, authData, previous);
+    const err = previous && log!.opts.skipMiddlewares ? undefined : await nsp.runMiddlewares(socket);
+    this.connecting?.delete(name);
+    if (this.connecting?.size === 0) this.connecting = undefined;
+    if (this.session.state !== "open") return;
+    if (err) {
+      const data = err.data === undefined ? { message: err.message } : { message: err.message, data: err.data };
+      this.write({ type: SioType.CONNECT_ERROR, nsp: name, data });
+      return;
+    }
+    // Computed in the same tick as the joins: a broadcast is either replayed or delivered live, never both or neither.
+    const missed = previous ? log!.missed(previous, authData.offset) : null;
+    // The log no longer covers what this session missed: a normal new connection, as when the session expired.
+    if (previous && !missed) return this.connect(name, auth);
+    this.sockets.set(name, socket);
+    this.write({ type: SioType.CONNECT, nsp: name, data: socket.pid ? { sid: socket.id, pid: socket.pid } : { sid: socket.id } });
+    nsp.connected(socket, previous && missed ? { rooms: previous.rooms, missed } : undefined);
+  }
+
+  private createSocket(nsp: Namespace, auth: Record<string, unknown>, previous: PersistedSession | null): Socket {
     const hs = this.handshake;
     const socket = new Socket(
-      randomBytes(15).toString("base64url"),
+      previous?.sid ?? randomBytes(15).toString("base64url"),
       nsp,
       this.session,
       {
-        auth: (auth ?? {}) as Record<string, unknown>,
+        auth,
         query: hs.query,
         headers: hs.headers,
         address: hs.address,
@@ -114,23 +158,19 @@ export class Client implements SessionListener {
         this.sockets.delete(s.nsp.name);
         nsp.detach(s);
       },
+      this.flow,
+      nsp.recovery ? { pid: previous?.pid ?? randomBytes(15).toString("base64url"), recovered: previous !== null } : undefined,
     );
-    const err = await nsp.runMiddlewares(socket);
-    this.connecting?.delete(name);
-    if (this.connecting?.size === 0) this.connecting = undefined;
-    if (this.session.state !== "open") return;
-    if (err) {
-      const data = err.data === undefined ? { message: err.message } : { message: err.message, data: err.data };
-      this.write({ type: SioType.CONNECT_ERROR, nsp: name, data });
-      return;
-    }
-    this.sockets.set(name, socket);
-    this.write({ type: SioType.CONNECT, nsp: name, data: { sid: socket.id } });
-    nsp.connected(socket);
+    if (previous) socket.data = previous.data;
+    return socket;
   }
 
   private write(p: SioPacket): void {
     for (const f of encodePacket(p)) this.session.send(f);
+  }
+
+  onHeartbeat(phase: "ping" | "pong"): void {
+    for (const s of this.sockets.values()) s.heartbeat(phase);
   }
 
   onUpgrade(): void {

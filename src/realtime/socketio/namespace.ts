@@ -4,6 +4,8 @@
 import type { Server } from "bun";
 import { RoomAdapter } from "./adapter.ts";
 import { BroadcastOperator } from "./broadcast.ts";
+import type { RawData } from "../engine/parser.ts";
+import { RecoveryLog, type RecoveryOptions } from "./recovery.ts";
 import type { Socket } from "./socket.ts";
 
 export type Middleware = (socket: Socket, next: (err?: Error & { data?: unknown }) => void) => void | Promise<void>;
@@ -11,6 +13,10 @@ export type Middleware = (socket: Socket, next: (err?: Error & { data?: unknown 
 export class Namespace {
   readonly sockets = new Map<string, Socket>();
   readonly adapter: RoomAdapter;
+  /** Set when connection state recovery is on: offsets for broadcasts and the replay log. */
+  readonly recovery: RecoveryLog | undefined;
+  /** Connected sockets by private session id (recovery on only). */
+  private readonly byPid = new Map<string, Socket>();
   private readonly middlewares: Middleware[] = [];
   private readonly connectionListeners: ((s: Socket) => void)[] = [];
 
@@ -18,8 +24,10 @@ export class Namespace {
     readonly name: string,
     server: () => Server<unknown> | null,
     private readonly onError: (err: unknown, event: string) => void,
+    recovery?: RecoveryOptions,
   ) {
     this.adapter = new RoomAdapter(name, server, (id) => this.sockets.get(id));
+    this.recovery = recovery ? new RecoveryLog(recovery) : undefined;
   }
 
   use(mw: Middleware): this {
@@ -72,10 +80,19 @@ export class Namespace {
     return undefined;
   }
 
-  /** The socket passed the middlewares and got its CONNECT reply: announce it. */
-  connected(socket: Socket): void {
+  /**
+   * The socket passed the middlewares and got its CONNECT reply: join its rooms, replay what a recovered
+   * socket missed (before anything the connection listeners send), then announce it.
+   */
+  connected(socket: Socket, restored?: { rooms: string[]; missed: RawData[][] }): void {
     this.sockets.set(socket.id, socket);
     socket.join(socket.id);
+    if (restored) {
+      socket.join(restored.rooms);
+      for (const frames of restored.missed) socket.sendFrames(frames);
+    }
+    if (this.recovery) socket.sinceSeq = this.recovery.nextSeq;
+    if (socket.pid) this.byPid.set(socket.pid, socket);
     for (const fn of this.connectionListeners) {
       try {
         fn(socket);
@@ -87,5 +104,10 @@ export class Namespace {
 
   detach(socket: Socket): void {
     this.sockets.delete(socket.id);
+    if (socket.pid && this.byPid.get(socket.pid) === socket) this.byPid.delete(socket.pid);
+  }
+
+  socketByPid(pid: string): Socket | undefined {
+    return this.byPid.get(pid);
   }
 }

@@ -12,9 +12,11 @@ import type { WsData } from "../engine/session.ts";
 import type { BroadcastOperator } from "./broadcast.ts";
 import { Client } from "./client.ts";
 import { Namespace, type Middleware } from "./namespace.ts";
+import type { RecoveryOptions } from "./recovery.ts";
 import type { Socket } from "./socket.ts";
 
 export type { Middleware } from "./namespace.ts";
+export type { RecoveryOptions } from "./recovery.ts";
 export type { Socket, DisconnectReason } from "./socket.ts";
 
 export interface SocketIOOptions {
@@ -26,7 +28,22 @@ export interface SocketIOOptions {
   connectTimeout?: number;
   cors?: { origins: string[] | "*"; credentials?: boolean };
   maxAttachments?: number;
+  /** Packets one polling POST may carry; beyond, the session is closed as for an oversized payload (413). */
+  maxPacketsPerPayload?: number;
+  /**
+   * Event handler calls one socket may have in flight; beyond, the server stops reading from the client
+   * (backpressure) until one finishes. A call is finished when its ack is sent, or when the promises its
+   * listeners returned have settled, or, with neither an ack asked for nor a promise returned, when they return.
+   */
+  maxHandlersInFlight?: number;
+  /** Origins allowed to connect (403 for others; no Origin header and the server's own origin pass). Unset or "*": no check. */
+  allowedOrigins?: string[] | "*";
   allowRequest?: (req: Request) => boolean | Promise<boolean>;
+  /**
+   * Connection state recovery (off by default; the official protocol suites require it off): CONNECT replies
+   * carry a `pid`, broadcasts an offset, and a client back within `maxDisconnectionDuration` resumes its socket.
+   */
+  connectionStateRecovery?: RecoveryOptions;
   /** Where errors thrown by application handlers go (they never crash the server). */
   onError?: (err: unknown, event: string) => void;
 }
@@ -39,6 +56,9 @@ const DEFAULTS = {
   maxHttpBufferSize: 1e6,
   connectTimeout: 45_000,
   maxAttachments: 10,
+  // Above a realistic offline buffer: the official client packs its whole write buffer into one POST (split by bytes only).
+  maxPacketsPerPayload: 1000,
+  maxHandlersInFlight: 32,
 };
 
 export class SocketIOServer {
@@ -47,9 +67,11 @@ export class SocketIOServer {
   private readonly namespaces = new Map<string, Namespace>();
   private server: Server<unknown> | null = null;
   private readonly onError: (err: unknown, event: string) => void;
+  private readonly recovery: RecoveryOptions | undefined;
 
   constructor(opts: SocketIOOptions = {}) {
     const o = { ...DEFAULTS, ...opts };
+    this.recovery = opts.connectionStateRecovery;
     this.onError = opts.onError ?? ((err, event) => console.error(`socket.io handler for "${event}" failed:`, err));
     const path = o.path.endsWith("/") ? o.path : `${o.path}/`;
     this.engine = new EngineServer({
@@ -58,6 +80,8 @@ export class SocketIOServer {
       pingTimeout: o.pingTimeout,
       upgradeTimeout: o.upgradeTimeout,
       maxHttpBufferSize: o.maxHttpBufferSize,
+      maxPacketsPerPayload: o.maxPacketsPerPayload,
+      allowedOrigins: o.allowedOrigins,
       cors: { origins: o.cors?.origins ?? [], credentials: o.cors?.credentials ?? true },
       allowRequest: o.allowRequest,
     });
@@ -66,6 +90,7 @@ export class SocketIOServer {
       namespace: (name: string) => this.namespaces.get(name),
       connectTimeout: o.connectTimeout,
       maxAttachments: o.maxAttachments,
+      maxHandlersInFlight: o.maxHandlersInFlight,
       onError: this.onError,
     };
     this.engine.onConnection = (session, handshake) => new Client(session, handshake, ctx);
@@ -75,7 +100,7 @@ export class SocketIOServer {
   of(name: string): Namespace {
     const key = name.startsWith("/") ? name : `/${name}`;
     let nsp = this.namespaces.get(key);
-    if (!nsp) this.namespaces.set(key, (nsp = new Namespace(key, () => this.server, this.onError)));
+    if (!nsp) this.namespaces.set(key, (nsp = new Namespace(key, () => this.server, this.onError, this.recovery)));
     return nsp;
   }
 
@@ -125,6 +150,7 @@ export class SocketIOServer {
 
   async close(): Promise<void> {
     await this.engine.close();
+    for (const nsp of this.namespaces.values()) nsp.recovery?.close();
   }
 }
 

@@ -9,6 +9,16 @@ import { BroadcastOperator } from "./broadcast.ts";
 import type { Namespace } from "./namespace.ts";
 import { encodePacket, SioType, type SioPacket } from "./parser.ts";
 
+/** Disconnects after which the session is kept for recovery (the socket.io list). */
+const RECOVERABLE: ReadonlySet<DisconnectReason> = new Set([
+  "transport error",
+  "transport close",
+  "forced close",
+  "ping timeout",
+  "server shutting down",
+  "forced server close",
+]);
+
 export type DisconnectReason =
   | "transport error"
   | "transport close"
@@ -32,7 +42,13 @@ export interface SocketHandshake {
   secure: boolean;
 }
 
-type Listener = (...args: any[]) => void;
+type Listener = (...args: any[]) => unknown;
+
+/** Bounds the handler calls a socket has in flight; the client pauses reading while a socket is saturated. */
+export interface HandlerFlow {
+  max: number;
+  saturated(socket: Socket, on: boolean): void;
+}
 type AckCallback = (...args: unknown[]) => void;
 
 export class AckTimeoutError extends Error {
@@ -50,6 +66,14 @@ export class Socket {
   private anyListeners: Listener[] | undefined;
   private acks: Map<number, AckCallback> | undefined;
   private nextAckId = 0;
+  private inFlight = 0;
+  /** Private session id, sent in the CONNECT reply when recovery is on; a reconnect presents it. */
+  readonly pid: string | undefined;
+  /** True when this socket resumed a disconnected one (same id, rooms, data; missed packets replayed). */
+  readonly recovered: boolean;
+  /** First recovery-log sequence the client may not have received: set at connect, advanced by answered pings. */
+  sinceSeq = 0;
+  private pingSeq = 0;
 
   constructor(
     readonly id: string,
@@ -58,7 +82,12 @@ export class Socket {
     readonly handshake: SocketHandshake,
     private readonly onError: (err: unknown, event: string) => void,
     private readonly detach: (s: Socket) => void,
-  ) {}
+    private readonly flow: HandlerFlow,
+    recovery?: { pid: string; recovered: boolean },
+  ) {
+    this.pid = recovery?.pid;
+    this.recovered = recovery?.recovered ?? false;
+  }
 
   on(event: string, handler: Listener): this {
     this.listeners ??= new Map();
@@ -152,6 +181,17 @@ export class Socket {
 
   // ---- called by the client / namespace ----------------------------------------
 
+  /**
+   * A client that answers a ping has read every broadcast queued before it, so a later recovery need not
+   * reach back further: a quiet client (no offset, or an old one) stays recoverable however long it was connected.
+   */
+  heartbeat(phase: "ping" | "pong"): void {
+    const log = this.nsp.recovery;
+    if (!log) return;
+    if (phase === "ping") this.pingSeq = log.nextSeq;
+    else this.sinceSeq = Math.max(this.sinceSeq, this.pingSeq);
+  }
+
   sendPacket(p: SioPacket): void {
     this.sendFrames(encodePacket(p));
   }
@@ -160,21 +200,46 @@ export class Socket {
     for (const f of frames) this.session.send(f);
   }
 
-  /** An EVENT from the client. */
+  /**
+   * An EVENT from the client. The call counts as in flight until its ack is sent, or until the promises
+   * the listeners returned have settled, or (no ack asked for, no promise returned) until they return.
+   */
   dispatchEvent(args: unknown[], id: number | undefined): void {
+    const done = this.startCall();
     if (id !== undefined) {
       let sent = false;
       args.push((...res: unknown[]) => {
         if (sent || !this.connected) return;
         sent = true;
         this.sendPacket({ type: SioType.ACK, nsp: this.nsp.name, id, data: res });
+        done();
       });
     }
     const event = String(args[0]);
     const rest = args.slice(1);
-    if (this.anyListeners) for (const h of this.anyListeners) this.safeCall(h, event, [event, ...rest]);
+    let pending: Promise<unknown>[] | undefined;
+    let heard = false;
+    const call = (h: Listener, argv: unknown[]) => {
+      heard = true;
+      const r = this.safeCall(h, event, argv);
+      if (r) (pending ??= []).push(r);
+    };
+    if (this.anyListeners) for (const h of this.anyListeners) call(h, [event, ...rest]);
     const list = this.listeners?.get(event);
-    if (list) for (const h of list) this.safeCall(h, event, rest);
+    if (list) for (const h of list) call(h, rest);
+    if (pending) void Promise.allSettled(pending).then(done);
+    else if (id === undefined || !heard) done();
+  }
+
+  /** Counts a handler call; returns the function that ends it (once). */
+  private startCall(): () => void {
+    if (++this.inFlight === this.flow.max) this.flow.saturated(this, true);
+    let ended = false;
+    return () => {
+      if (ended || !this.connected) return;
+      ended = true;
+      if (this.inFlight-- === this.flow.max) this.flow.saturated(this, false);
+    };
   }
 
   /** An ACK from the client. */
@@ -193,8 +258,14 @@ export class Socket {
   onclose(reason: DisconnectReason, description?: unknown): void {
     if (!this.connected) return;
     this.emitReserved("disconnecting", reason, description);
+    const log = this.nsp.recovery;
+    if (log && this.pid && RECOVERABLE.has(reason)) {
+      log.persist({ sid: this.id, pid: this.pid, rooms: [...this.rooms], data: this.data, disconnectedAt: Date.now(), sinceSeq: this.sinceSeq });
+    }
     for (const r of [...this.rooms]) this.leave(r);
     this.connected = false;
+    if (this.inFlight >= this.flow.max) this.flow.saturated(this, false);
+    this.inFlight = 0;
     this.detach(this);
     this.acks?.clear();
     this.emitReserved("disconnect", reason, description);
@@ -205,12 +276,14 @@ export class Socket {
     if (list) for (const h of list) this.safeCall(h, event, args);
   }
 
-  private safeCall(h: Listener, event: string, args: unknown[]): void {
+  /** Calls a listener; a returned promise comes back settled-safe (its rejection is reported). */
+  private safeCall(h: Listener, event: string, args: unknown[]): Promise<unknown> | undefined {
     try {
       const r: unknown = h(...args);
-      if (r instanceof Promise) r.catch((err) => this.onError(err, event));
+      if (r instanceof Promise) return r.catch((err) => this.onError(err, event));
     } catch (err) {
       this.onError(err, event);
     }
+    return undefined;
   }
 }

@@ -1,5 +1,5 @@
 import { afterAll, afterEach, beforeAll, expect, test } from "bun:test";
-import { login, type TestUser } from "../../helpers/api.ts";
+import { api, login, type TestUser } from "../../helpers/api.ts";
 import { closeAllClients, connectAs, request } from "../../helpers/clients.ts";
 import { startTestServer, type TestServer } from "../../helpers/server.ts";
 import { waitFor } from "../../helpers/wait.ts";
@@ -29,6 +29,7 @@ const cases: [string, string, unknown, string][] = [
   ["send_message to self", "send_message", { to_email: "ada@example.com", message: "hi" }, "CANNOT_MESSAGE_SELF"],
   ["join_conversation with a bad id", "join_conversation", { conversation_id: "../../etc" }, "VALIDATION_FAILED"],
   ["join_conversation with an unknown id", "join_conversation", { conversation_id: "65f1c0ffee0123456789abcd" }, "CONVERSATION_NOT_FOUND"],
+  ["leave_conversation with an unknown id", "leave_conversation", { conversation_id: "65f1c0ffee0123456789abcd" }, "CONVERSATION_NOT_FOUND"],
   ["mark_as_read with an unknown id", "mark_as_read", { conversation_id: "65f1c0ffee0123456789abcd" }, "CONVERSATION_NOT_FOUND"],
   ["mark_as_read without payload", "mark_as_read", undefined, "VALIDATION_FAILED"],
   ["typing_start with null", "typing_start", null, "VALIDATION_FAILED"],
@@ -46,6 +47,16 @@ test("every bad payload gets an error event and an ack error, and the connection
   }
   expect(c.connected).toBe(true);
   expect((await request(c, "send_message", { to_email: bob.email, message: "still works" })).ok).toBe(true);
+});
+
+test("leave_conversation of a conversation the caller is not in answers as join_conversation does", async () => {
+  const cy = await login(s, "cy@example.com", "Cy");
+  const conv = await api(s, "POST", "/api/conversations/start", { token: bob.token, body: { to_email: cy.email } });
+  const c = await connectAs(s, ada.token, "websocket");
+  const conversation_id = conv.body.id;
+  const join = await request(c, "join_conversation", { conversation_id });
+  expect(join).toMatchObject({ ok: false, error: { code: "CONVERSATION_NOT_FOUND" } });
+  expect(await request(c, "leave_conversation", { conversation_id })).toEqual(join);
 });
 
 test("without an ack callback the error event alone reports the failure", async () => {

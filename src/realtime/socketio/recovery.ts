@@ -1,0 +1,176 @@
+/**
+ * Connection state recovery (Socket.IO ≥ 4.6): a socket that lost its transport for a moment comes back with
+ * the same id, rooms and `data`, and gets every broadcast it missed, in order.
+ *
+ * One log per namespace: each broadcast EVENT gets ONE offset shared by all its recipients (appended as the
+ * last argument, where the client reads `_lastOffset`), so its frame is still encoded once and published to
+ * Bun topics; the log keeps that frame once, with its target, and a returning session replays the entries
+ * after its offset that its rooms would have received. Memory is bounded: entries older than
+ * `maxDisconnectionDuration` or beyond `maxBufferBytes` in total are dropped, and a session whose replay
+ * would exceed `maxSessionReplayBytes` (or whose offset is no longer covered) is not recovered: it gets a
+ * normal new connection (`recovered === false`), as with the official server.
+ * @see https://github.com/socketio/socket.io/blob/main/docs/socket.io-protocol/v5-current.md#connection-state-recovery
+ * @see https://socket.io/docs/v4/connection-state-recovery
+ */
+import type { RawData } from "../engine/parser.ts";
+import type { BroadcastTarget } from "./adapter.ts";
+
+export interface RecoveryOptions {
+  /** How long a disconnected session can be recovered, ms (default 120,000, as socket.io). */
+  maxDisconnectionDuration?: number;
+  /** Recovered sockets skip the namespace middlewares (default true, as socket.io). */
+  skipMiddlewares?: boolean;
+  /** Bytes of broadcast frames kept for replay, per namespace, all sessions together (default 16 MiB). */
+  maxBufferBytes?: number;
+  /** Most bytes replayed to one session; beyond, it is not recovered (default 1 MiB). */
+  maxSessionReplayBytes?: number;
+}
+
+export const RECOVERY_DEFAULTS: Required<RecoveryOptions> = {
+  maxDisconnectionDuration: 120_000,
+  skipMiddlewares: true,
+  maxBufferBytes: 16 * 1024 * 1024,
+  maxSessionReplayBytes: 1024 * 1024,
+};
+
+interface LogEntry {
+  seq: number;
+  at: number;
+  bytes: number;
+  frames: RawData[];
+  rooms: ReadonlySet<string>;
+  except: ReadonlySet<string>;
+  exceptId: string | undefined;
+}
+
+/** What a disconnected socket leaves behind for its return. */
+export interface PersistedSession {
+  sid: string;
+  pid: string;
+  rooms: string[];
+  data: Record<string, unknown>;
+  disconnectedAt: number;
+  /** First log sequence the client may not have received (its connect, or its last answered ping). */
+  sinceSeq: number;
+}
+
+const frameBytes = (frames: RawData[]) => frames.reduce<number>((n, f) => n + (typeof f === "string" ? f.length : f.byteLength), 0);
+
+export class RecoveryLog {
+  readonly opts: Required<RecoveryOptions>;
+  private entries: LogEntry[] = [];
+  /** Index in `entries` of the oldest kept entry (dropped ones are compacted away in batches). */
+  private head = 0;
+  private seq = 0;
+  private bytes = 0;
+  private readonly sessions = new Map<string, PersistedSession>();
+  private readonly sweeper: ReturnType<typeof setInterval>;
+
+  constructor(opts: RecoveryOptions = {}) {
+    this.opts = { ...RECOVERY_DEFAULTS, ...opts };
+    this.sweeper = setInterval(() => this.sweep(Date.now()), Math.min(60_000, this.opts.maxDisconnectionDuration));
+    this.sweeper.unref();
+  }
+
+  /** The sequence the next broadcast gets (a socket connecting now has seen everything before it). */
+  get nextSeq(): number {
+    return this.seq;
+  }
+
+  /**
+   * The offset to append to the next broadcast's arguments; `append` must follow in the same tick. Short, since
+   * every recipient gets it: the log sequence in base 36. An offset is only read with a pid this log persisted,
+   * so offsets of another process or namespace never meet it.
+   */
+  nextOffset(): string {
+    return this.seq.toString(36);
+  }
+
+  append(frames: RawData[], target: BroadcastTarget): void {
+    const now = Date.now();
+    const bytes = frameBytes(frames);
+    this.entries.push({ seq: this.seq++, at: now, bytes, frames, rooms: target.rooms, except: target.except, exceptId: target.exceptSocket?.id });
+    this.bytes += bytes;
+    this.evict(now);
+  }
+
+  persist(session: PersistedSession): void {
+    this.sessions.set(session.pid, session);
+  }
+
+  /** Takes (once) a session still within the window; null otherwise. */
+  take(pid: string, now = Date.now()): PersistedSession | null {
+    const s = this.sessions.get(pid);
+    if (!s) return null;
+    this.sessions.delete(pid);
+    return s.disconnectedAt + this.opts.maxDisconnectionDuration >= now ? s : null;
+  }
+
+  /**
+   * The frames `session` missed after `offset` and after what it surely received (`sinceSeq`), in order; null
+   * when the log no longer covers them or they exceed the cap.
+   */
+  missed(session: PersistedSession, offset: unknown): RawData[][] | null {
+    let from = session.sinceSeq;
+    if (offset !== undefined) {
+      const seq = this.parse(offset);
+      if (seq === null) return null;
+      from = Math.max(from, seq + 1);
+    }
+    const first = this.entries[this.head]?.seq ?? this.seq;
+    if (from < first || from > this.seq) return null;
+    const rooms = new Set(session.rooms);
+    const out: RawData[][] = [];
+    let bytes = 0;
+    for (let i = this.head + (from - first); i < this.entries.length; i++) {
+      const e = this.entries[i]!;
+      if (!reaches(e, session.sid, rooms)) continue;
+      bytes += e.bytes;
+      if (bytes > this.opts.maxSessionReplayBytes) return null;
+      out.push(e.frames);
+    }
+    return out;
+  }
+
+  close(): void {
+    clearInterval(this.sweeper);
+    this.sessions.clear();
+    this.entries = [];
+    this.head = 0;
+    this.bytes = 0;
+  }
+
+  private parse(offset: unknown): number | null {
+    if (typeof offset !== "string" || !/^[0-9a-z]{1,11}$/.test(offset)) return null;
+    const seq = parseInt(offset, 36);
+    return Number.isSafeInteger(seq) && seq >= 0 && seq < this.seq ? seq : null;
+  }
+
+  private evict(now: number): void {
+    const oldest = now - this.opts.maxDisconnectionDuration;
+    while (this.head < this.entries.length) {
+      const e = this.entries[this.head]!;
+      if (this.bytes <= this.opts.maxBufferBytes && e.at >= oldest) break;
+      this.bytes -= e.bytes;
+      this.head++;
+    }
+    if (this.head > 1024 && this.head * 2 > this.entries.length) {
+      this.entries = this.entries.slice(this.head);
+      this.head = 0;
+    }
+  }
+
+  private sweep(now: number): void {
+    this.evict(now);
+    for (const [pid, s] of this.sessions) if (s.disconnectedAt + this.opts.maxDisconnectionDuration < now) this.sessions.delete(pid);
+  }
+}
+
+/** Whether a broadcast reached a socket in `rooms` (its own id included), as the official adapter decides. */
+function reaches(e: LogEntry, sid: string, rooms: ReadonlySet<string>): boolean {
+  if (e.exceptId === sid) return false;
+  for (const r of e.except) if (rooms.has(r)) return false;
+  if (e.rooms.size === 0) return true;
+  for (const r of e.rooms) if (rooms.has(r)) return true;
+  return false;
+}
