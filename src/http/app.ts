@@ -1,9 +1,8 @@
 /**
  * The REST application: CORS, body limit, auth on /api/* (except login),
- * the routes, the generated OpenAPI document (/openapi.json) and Swagger UI (/docs).
+ * the routes, the generated OpenAPI document (/openapi.json) and Swagger UI (/docs, served offline).
  */
 import { OpenAPIHono } from "@hono/zod-openapi";
-import { swaggerUI } from "@hono/swagger-ui";
 import { bodyLimit } from "hono/body-limit";
 import { cors } from "hono/cors";
 import type { Tokens } from "../auth/tokens.ts";
@@ -11,6 +10,7 @@ import type { ChatServices } from "../domain/chat-services.ts";
 import { AppError } from "../errors.ts";
 import type { Logger } from "../logger.ts";
 import { requireAuth, type AuthEnv } from "./auth.middleware.ts";
+import { docsRoutes } from "./docs/docs.routes.ts";
 import { createErrorHandler, errorBody } from "./errors.ts";
 import { authRoutes } from "./routes/auth.routes.ts";
 import { conversationsRoutes } from "./routes/conversations.routes.ts";
@@ -74,7 +74,7 @@ export function createHttpApp(deps: HttpAppDeps) {
       description: "REST API of the Socket.IO-compatible chat backend. Real-time events are documented in README.md.",
     },
   });
-  app.get("/docs", swaggerUI({ url: "/openapi.json" }));
+  app.route("/", docsRoutes());
 
   app.notFound((c) => c.json(errorBody("NOT_FOUND", `no route for ${c.req.method} ${c.req.path}`), 404));
   app.onError(createErrorHandler(deps.log));
