@@ -71,10 +71,10 @@ export function createHttpApp(deps: HttpAppDeps) {
     info: {
       title: "Chat backend API",
       version: deps.system.version,
-      description: "REST API of the Socket.IO-compatible chat backend. Real-time events are documented in README.md.",
+      description: "REST API of the Socket.IO-compatible chat backend. Real-time (Socket.IO) events: the AsyncAPI 3.0 document at /asyncapi.json.",
     },
   });
-  app.route("/", docsRoutes());
+  app.route("/", docsRoutes(deps.system.version));
 
   app.notFound((c) => c.json(errorBody("NOT_FOUND", `no route for ${c.req.method} ${c.req.path}`), 404));
   app.onError(createErrorHandler(deps.log));

@@ -1,4 +1,5 @@
 /**
+ * GET /asyncapi.json: the Socket.IO events (see asyncapi.ts).
  * GET /docs: Swagger UI for /openapi.json, with every asset served by this
  * server from the swagger-ui-dist package, so the page works on a machine
  * without internet access. A strict Content-Security-Policy allows only our
@@ -8,6 +9,7 @@
 import { createRequire } from "node:module";
 import { dirname, join } from "node:path";
 import { Hono } from "hono";
+import { buildAsyncApiDocument } from "./asyncapi.ts";
 
 const swaggerDir = dirname(createRequire(import.meta.url).resolve("swagger-ui-dist/package.json"));
 
@@ -61,8 +63,12 @@ const secured = (type: string, cache: string) => ({
   "cache-control": cache,
 });
 
-export function docsRoutes() {
+export function docsRoutes(version: string) {
   return new Hono()
+    .get("/asyncapi.json", (c) => {
+      const url = new URL(c.req.url);
+      return c.json(buildAsyncApiDocument({ version, host: c.req.header("host") ?? url.host, secure: url.protocol === "https:" }));
+    })
     .get("/docs", (c) => c.body(page, 200, secured("text/html; charset=utf-8", "no-cache")))
     .get("/docs/assets/:name", (c) => {
       const asset = Object.hasOwn(ASSETS, c.req.param("name")) ? ASSETS[c.req.param("name")] : undefined;
