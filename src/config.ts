@@ -42,6 +42,9 @@ export const EnvSchema = z.object({
   TYPING_TTL_MS: intFrom(5_000, 100, 600_000),
   RATE_SEND_PER_10S: intFrom(50, 1, 1_000_000_000),
   RATE_TYPING_PER_10S: intFrom(30, 1, 1_000_000_000),
+  // /metrics: behind this bearer token on the main port, and/or alone on its own port.
+  METRICS_TOKEN: z.string().min(16, "at least 16 characters").optional(),
+  METRICS_PORT: z.coerce.number().int().min(0).max(65535).optional(),
 });
 
 export type Env = z.infer<typeof EnvSchema>;

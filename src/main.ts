@@ -7,6 +7,8 @@ import { dirname, resolve } from "node:path";
 import { ConfigError, loadConfig, type Config } from "./config.ts";
 import { startEmbeddedDb, type EmbeddedDb } from "./embedded-db/embedded-db.ts";
 import { createLogger } from "./logger.ts";
+import { metricsHidden } from "./metrics/exposure.ts";
+import { createMetrics } from "./metrics/metrics.ts";
 import { startServer, type RunningServer } from "./server.ts";
 
 const projectRoot = resolve(dirname(import.meta.path), "..");
@@ -25,6 +27,10 @@ const log = createLogger(cfg.LOG_LEVEL);
 if (cfg.jwtSecretGenerated) {
   log.warn("JWT_SECRET_KEY is not set: using a random secret for this run (tokens die with the process); set it in production");
 }
+
+if (metricsHidden(cfg)) log.warn("/metrics is not served: set METRICS_TOKEN (bearer) or METRICS_PORT (own listener) to expose it");
+// Made here, before the embedded database, so its supervisor can count restarts (metrics.embeddedDbRestarts.inc()).
+const metrics = createMetrics();
 
 let embedded: EmbeddedDb | undefined;
 let server: RunningServer | undefined;
@@ -59,7 +65,7 @@ try {
     mongoUrl = embedded.url;
     log.info("embedded database ready", { kind: embedded.kind, url: embedded.url });
   }
-  server = await startServer(cfg, mongoUrl, log);
+  server = await startServer(cfg, mongoUrl, log, { metrics });
   log.info("chat backend listening", { url: server.url, docs: `${server.url}/docs` });
 } catch (err) {
   log.error("failed to start", { err });

@@ -13,6 +13,8 @@ import { createUsersRepo } from "./db/users.repo.ts";
 import { createChatServices, type ChatServices } from "./domain/chat-services.ts";
 import { createHttpApp, type HttpApp } from "./http/app.ts";
 import type { Logger } from "./logger.ts";
+import { exposeMetrics } from "./metrics/exposure.ts";
+import { createMetrics, type Metrics } from "./metrics/metrics.ts";
 import { attachChatGateway } from "./realtime/chat-gateway.ts";
 import { createChatPublisher } from "./realtime/chat-publisher.ts";
 import { createSocketIOServer, type SocketIOServer } from "./realtime/socketio/server.ts";
@@ -25,14 +27,24 @@ export interface RunningServer {
   io: SocketIOServer;
   db: Database;
   services: ChatServices;
+  metrics: Metrics;
+  /** Port of the dedicated /metrics listener (METRICS_PORT), if any. */
+  metricsPort?: number;
   stop(): Promise<void>;
+}
+
+export interface ServerExtras {
+  /** Made by the caller when something outside the server records too (the embedded-db supervisor). */
+  metrics?: Metrics;
 }
 
 /** Bun's idle timeout is in seconds, at most 255; a polling GET may wait a whole ping interval. */
 const idleTimeoutFor = (cfg: Config) => Math.min(255, Math.ceil((cfg.PING_INTERVAL_MS + cfg.PING_TIMEOUT_MS) / 1000) + 5);
 
-export async function startServer(cfg: Config, mongoUrl: string, log: Logger): Promise<RunningServer> {
-  const db = await connectDatabase(mongoUrl, cfg.DATABASE_NAME);
+export async function startServer(cfg: Config, mongoUrl: string, log: Logger, extras: ServerExtras = {}): Promise<RunningServer> {
+  const metrics = extras.metrics ?? createMetrics();
+  const db = await connectDatabase(mongoUrl, cfg.DATABASE_NAME, { monitorCommands: true });
+  metrics.observeMongo(db.client);
   try {
     await ensureIndexes(db.collections);
   } catch (err) {
@@ -57,8 +69,10 @@ export async function startServer(cfg: Config, mongoUrl: string, log: Logger): P
     maxHttpBufferSize: cfg.MAX_HTTP_BUFFER_SIZE,
     cors: { origins: cfg.CORS_ORIGINS.includes("*") ? "*" : cfg.CORS_ORIGINS, credentials: true },
     onError: (err, event) => log.error("socket handler failed", { event, err }),
+    observer: metrics.socketio,
   });
-  services.setPublisher(createChatPublisher(io));
+  metrics.watchSessions(() => io.engine.sessions.values());
+  services.setPublisher(metrics.instrumentPublisher(createChatPublisher(io)));
   attachChatGateway({
     io,
     services,
@@ -67,7 +81,9 @@ export async function startServer(cfg: Config, mongoUrl: string, log: Logger): P
     messageMaxLength: cfg.MESSAGE_MAX_LENGTH,
     sendPer10s: cfg.RATE_SEND_PER_10S,
     typingPer10s: cfg.RATE_TYPING_PER_10S,
+    observer: metrics.gateway,
   });
+  const exposure = exposeMetrics(cfg, metrics);
   const app = createHttpApp({
     services,
     tokens,
@@ -75,6 +91,7 @@ export async function startServer(cfg: Config, mongoUrl: string, log: Logger): P
     corsOrigins: cfg.CORS_ORIGINS,
     messageMaxLength: cfg.MESSAGE_MAX_LENGTH,
     messagesPageMax: cfg.MESSAGES_PAGE_MAX,
+    metrics: exposure.mainPort,
     system: { version: pkg.version, pingDb: () => db.ping(), connections: () => io.engine.clientsCount },
   });
 
@@ -94,6 +111,7 @@ export async function startServer(cfg: Config, mongoUrl: string, log: Logger): P
     },
   });
   io.attach(server);
+  const metricsServer = exposure.listen();
   const port = server.port ?? cfg.PORT;
   const host = cfg.HOST === "0.0.0.0" ? "127.0.0.1" : cfg.HOST;
 
@@ -105,10 +123,13 @@ export async function startServer(cfg: Config, mongoUrl: string, log: Logger): P
     io,
     db,
     services,
+    metrics,
+    metricsPort: metricsServer?.port,
     stop() {
       stopping ??= (async () => {
         await io.close();
         await server.stop(true);
+        await metricsServer?.stop(true);
         services.typing.close();
         await db.close();
       })();

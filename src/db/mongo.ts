@@ -1,5 +1,5 @@
 /** The MongoDB client and the collections with their document shapes. */
-import { MongoClient, type Collection, type Db, type ObjectId } from "mongodb";
+import { MongoClient, type Collection, type Db, type MongoClientOptions, type ObjectId } from "mongodb";
 
 export interface UserDoc {
   _id: ObjectId;
@@ -57,11 +57,13 @@ export interface Database {
   close(): Promise<void>;
 }
 
-export async function connectDatabase(url: string, dbName: string): Promise<Database> {
+/** `extra`: e.g. `monitorCommands: true` for the metrics' command timings. */
+export async function connectDatabase(url: string, dbName: string, extra: Pick<MongoClientOptions, "monitorCommands"> = {}): Promise<Database> {
   const client = new MongoClient(url, {
     serverSelectionTimeoutMS: 5000,
     connectTimeoutMS: 5000,
     maxPoolSize: 50,
+    ...extra,
   });
   await client.connect();
   const db = client.db(dbName);

@@ -15,6 +15,7 @@ import { createErrorHandler, errorBody } from "./errors.ts";
 import { authRoutes } from "./routes/auth.routes.ts";
 import { conversationsRoutes } from "./routes/conversations.routes.ts";
 import { messagesRoutes } from "./routes/messages.routes.ts";
+import { metricsRoutes, type MetricsEndpoint } from "./routes/metrics.routes.ts";
 import { systemRoutes, type SystemDeps } from "./routes/system.routes.ts";
 import { usersRoutes } from "./routes/users.routes.ts";
 
@@ -26,6 +27,8 @@ export interface HttpAppDeps {
   corsOrigins: string[];
   messageMaxLength: number;
   messagesPageMax: number;
+  /** GET /metrics on this app; undefined: not served here. */
+  metrics?: MetricsEndpoint;
 }
 
 export function createHttpApp(deps: HttpAppDeps) {
@@ -75,6 +78,7 @@ export function createHttpApp(deps: HttpAppDeps) {
     },
   });
   app.route("/", docsRoutes(deps.system.version));
+  if (deps.metrics) app.route("/", metricsRoutes(deps.metrics));
 
   app.notFound((c) => c.json(errorBody("NOT_FOUND", `no route for ${c.req.method} ${c.req.path}`), 404));
   app.onError(createErrorHandler(deps.log));

@@ -25,6 +25,12 @@ export interface ChatGatewayOptions {
   messageMaxLength: number;
   sendPer10s: number;
   typingPer10s: number;
+  observer?: GatewayObserver;
+}
+
+/** Hook for metrics: every handled client event, its duration and its error code (null on success). */
+export interface GatewayObserver {
+  handled(event: string, seconds: number, errorCode: string | null): void;
 }
 
 interface SocketUser {
@@ -127,9 +133,16 @@ export function attachChatGateway(o: ChatGatewayOptions): void {
       const handler = Object.hasOwn(handlers, event) ? handlers[event] : undefined;
       if (!handler) return;
       const ack = typeof args[args.length - 1] === "function" ? (args.pop() as Ack) : undefined;
+      const started = performance.now();
       handler(user, args[0], socket).then(
-        (result) => ack?.({ ok: true, ...result }),
-        (err: unknown) => reportError(socket, event, err, ack),
+        (result) => {
+          o.observer?.handled(event, (performance.now() - started) / 1000, null);
+          ack?.({ ok: true, ...result });
+        },
+        (err: unknown) => {
+          o.observer?.handled(event, (performance.now() - started) / 1000, isAppError(err) ? err.code : "INTERNAL");
+          reportError(socket, event, err, ack);
+        },
       );
     });
 

@@ -41,6 +41,7 @@ export class BroadcastOperator {
   emit(event: string, ...args: unknown[]): boolean {
     const frames = encodePacket({ type: SioType.EVENT, nsp: this.nsp.name, data: [event, ...args] });
     this.nsp.adapter.broadcast(frames, this.target(), this.nsp.sockets.values());
+    this.nsp.observer.eventEmitted(event);
     return true;
   }
 

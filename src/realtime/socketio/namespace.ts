@@ -4,6 +4,7 @@
 import type { Server } from "bun";
 import { RoomAdapter } from "./adapter.ts";
 import { BroadcastOperator } from "./broadcast.ts";
+import type { SocketIOObserver } from "./observer.ts";
 import type { Socket } from "./socket.ts";
 
 export type Middleware = (socket: Socket, next: (err?: Error & { data?: unknown }) => void) => void | Promise<void>;
@@ -18,6 +19,7 @@ export class Namespace {
     readonly name: string,
     server: () => Server<unknown> | null,
     private readonly onError: (err: unknown, event: string) => void,
+    readonly observer: SocketIOObserver,
   ) {
     this.adapter = new RoomAdapter(name, server, (id) => this.sockets.get(id));
   }
@@ -76,6 +78,7 @@ export class Namespace {
   connected(socket: Socket): void {
     this.sockets.set(socket.id, socket);
     socket.join(socket.id);
+    this.observer.connected();
     for (const fn of this.connectionListeners) {
       try {
         fn(socket);

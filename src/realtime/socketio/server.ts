@@ -12,10 +12,12 @@ import type { WsData } from "../engine/session.ts";
 import type { BroadcastOperator } from "./broadcast.ts";
 import { Client } from "./client.ts";
 import { Namespace, type Middleware } from "./namespace.ts";
+import { NO_OBSERVER, type SocketIOObserver } from "./observer.ts";
 import type { Socket } from "./socket.ts";
 
 export type { Middleware } from "./namespace.ts";
 export type { Socket, DisconnectReason } from "./socket.ts";
+export type { SocketIOObserver } from "./observer.ts";
 
 export interface SocketIOOptions {
   path?: string;
@@ -29,6 +31,8 @@ export interface SocketIOOptions {
   allowRequest?: (req: Request) => boolean | Promise<boolean>;
   /** Where errors thrown by application handlers go (they never crash the server). */
   onError?: (err: unknown, event: string) => void;
+  /** Hooks for metrics: connections, disconnect reasons, events in and out. */
+  observer?: SocketIOObserver;
 }
 
 const DEFAULTS = {
@@ -47,9 +51,11 @@ export class SocketIOServer {
   private readonly namespaces = new Map<string, Namespace>();
   private server: Server<unknown> | null = null;
   private readonly onError: (err: unknown, event: string) => void;
+  private readonly observer: SocketIOObserver;
 
   constructor(opts: SocketIOOptions = {}) {
     const o = { ...DEFAULTS, ...opts };
+    this.observer = opts.observer ?? NO_OBSERVER;
     this.onError = opts.onError ?? ((err, event) => console.error(`socket.io handler for "${event}" failed:`, err));
     const path = o.path.endsWith("/") ? o.path : `${o.path}/`;
     this.engine = new EngineServer({
@@ -75,7 +81,7 @@ export class SocketIOServer {
   of(name: string): Namespace {
     const key = name.startsWith("/") ? name : `/${name}`;
     let nsp = this.namespaces.get(key);
-    if (!nsp) this.namespaces.set(key, (nsp = new Namespace(key, () => this.server, this.onError)));
+    if (!nsp) this.namespaces.set(key, (nsp = new Namespace(key, () => this.server, this.onError, this.observer)));
     return nsp;
   }
 

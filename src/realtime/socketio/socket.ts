@@ -90,6 +90,7 @@ export class Socket {
       (this.acks ??= new Map()).set(id, last as AckCallback);
     }
     this.sendPacket({ type: SioType.EVENT, nsp: this.nsp.name, id, data: [event, ...args] });
+    this.nsp.observer.eventEmitted(event);
     return true;
   }
 
@@ -171,6 +172,7 @@ export class Socket {
       });
     }
     const event = String(args[0]);
+    this.nsp.observer.eventReceived(event);
     const rest = args.slice(1);
     if (this.anyListeners) for (const h of this.anyListeners) this.safeCall(h, event, [event, ...rest]);
     const list = this.listeners?.get(event);
@@ -197,6 +199,7 @@ export class Socket {
     this.connected = false;
     this.detach(this);
     this.acks?.clear();
+    this.nsp.observer.disconnected(reason);
     this.emitReserved("disconnect", reason, description);
   }
 
