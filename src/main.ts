@@ -6,7 +6,7 @@
 import { dirname, resolve } from "node:path";
 import { ConfigError, loadConfig, type Config } from "./config.ts";
 import { startEmbeddedDb, type EmbeddedDb } from "./embedded-db/embedded-db.ts";
-import { createLogger } from "./logger.ts";
+import { createLogger, defaultLogFormat } from "./logger.ts";
 import { metricsHidden } from "./metrics/exposure.ts";
 import { createMetrics } from "./metrics/metrics.ts";
 import { startServer, type RunningServer } from "./server.ts";
@@ -23,7 +23,7 @@ try {
   }
   throw e;
 }
-const log = createLogger(cfg.LOG_LEVEL);
+const log = createLogger(cfg.LOG_LEVEL, { format: defaultLogFormat(cfg.NODE_ENV) });
 if (cfg.jwtSecretGenerated) {
   log.warn("JWT_SECRET_KEY is not set: using a random secret for this run (tokens die with the process); set it in production");
 }

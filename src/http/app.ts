@@ -12,6 +12,7 @@ import type { Logger } from "../logger.ts";
 import { requireAuth, type AuthEnv } from "./auth.middleware.ts";
 import { docsRoutes } from "./docs/docs.routes.ts";
 import { createErrorHandler, errorBody } from "./errors.ts";
+import { requestLog, withRequestId } from "./request-log.ts";
 import { authRoutes } from "./routes/auth.routes.ts";
 import { conversationsRoutes } from "./routes/conversations.routes.ts";
 import { messagesRoutes } from "./routes/messages.routes.ts";
@@ -35,6 +36,7 @@ export function createHttpApp(deps: HttpAppDeps) {
   const app = new OpenAPIHono<AuthEnv>();
   const { services } = deps;
 
+  app.use("*", withRequestId(), requestLog(deps.log));
   app.use(
     "*",
     cors({

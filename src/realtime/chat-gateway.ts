@@ -76,7 +76,7 @@ export function attachChatGateway(o: ChatGatewayOptions): void {
       next();
     } catch (e) {
       const code = isAppError(e) && e.code !== "USER_NOT_FOUND" ? e.code : "UNAUTHORIZED";
-      if (!isAppError(e)) log.error("socket auth failed unexpectedly", { err: e });
+      if (!isAppError(e)) log.error("socket auth failed unexpectedly", { sid: socket.id, err: e });
       next(Object.assign(new Error("unauthorized"), { data: { code } }));
     }
   });
@@ -126,7 +126,8 @@ export function attachChatGateway(o: ChatGatewayOptions): void {
   io.on("connection", (socket) => {
     const user = socket.data.user as SocketUser;
     socket.join(userRoom(user.email));
-    services.presence.connected(user.email).catch((err) => log.error("presence update failed", { err }));
+    log.info("socket connected", { sid: socket.id, transport: socket.session.transport });
+    services.presence.connected(user.email).catch((err) => log.error("presence update failed", { sid: socket.id, err }));
 
     // One dispatcher per socket instead of a closure per event: idle sockets stay small.
     socket.onAny((event: string, ...args: unknown[]) => {
@@ -146,13 +147,14 @@ export function attachChatGateway(o: ChatGatewayOptions): void {
       );
     });
 
-    socket.on("disconnect", () => {
+    socket.on("disconnect", (reason: string) => {
+      log.info("socket disconnected", { sid: socket.id, reason });
       services.presence
         .disconnected(user.email)
         .then(() => {
           if (!services.presence.isOnline(user.email)) services.typing.clearUser(user.email);
         })
-        .catch((err) => log.error("presence update failed", { err }));
+        .catch((err) => log.error("presence update failed", { sid: socket.id, err }));
     });
   });
 
@@ -161,7 +163,7 @@ export function attachChatGateway(o: ChatGatewayOptions): void {
     if (isAppError(err)) {
       error = err.toJSON();
     } else {
-      log.error("socket handler failed", { event, err });
+      log.error("socket handler failed", { sid: socket.id, event, err });
       error = { code: "INTERNAL", message: "internal server error" };
     }
     socket.emit("error", { message: error.message, code: error.code, event, ...(error.details ? { details: error.details } : {}) });

@@ -3,7 +3,7 @@
  * MongoDB-wire server, with a database of its own, and drops it on stop.
  */
 import { loadConfig, type Config } from "../../src/config.ts";
-import { createLogger } from "../../src/logger.ts";
+import { createLogger, type Logger } from "../../src/logger.ts";
 import { startServer, type RunningServer } from "../../src/server.ts";
 
 let counter = 0;
@@ -23,7 +23,8 @@ export interface TestServer extends RunningServer {
   stopAndDrop(): Promise<void>;
 }
 
-export async function startTestServer(label: string, env: Record<string, string> = {}): Promise<TestServer> {
+/** `log`: a logger of the test's own (e.g. one that captures lines); default per TEST_LOG_LEVEL, silent. */
+export async function startTestServer(label: string, env: Record<string, string> = {}, log?: Logger): Promise<TestServer> {
   const cfg = loadConfig({
     NODE_ENV: "test",
     HOST: "127.0.0.1",
@@ -34,7 +35,7 @@ export async function startTestServer(label: string, env: Record<string, string>
     CORS_ORIGINS: "http://localhost:3000",
     ...env,
   });
-  const server = await startServer(cfg, testMongoUrl(), createLogger(cfg.LOG_LEVEL));
+  const server = await startServer(cfg, testMongoUrl(), log ?? createLogger(cfg.LOG_LEVEL));
   return {
     ...server,
     cfg,
