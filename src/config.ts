@@ -45,6 +45,8 @@ export const EnvSchema = z.object({
   // /metrics: behind this bearer token on the main port, and/or alone on its own port.
   METRICS_TOKEN: z.string().min(16, "at least 16 characters").optional(),
   METRICS_PORT: z.coerce.number().int().min(0).max(65535).optional(),
+  // Graceful stop: how long in-flight requests, socket handlers and presence writes may take to finish.
+  SHUTDOWN_TIMEOUT_MS: intFrom(10_000, 0, 600_000),
 });
 
 export type Env = z.infer<typeof EnvSchema>;

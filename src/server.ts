@@ -73,7 +73,7 @@ export async function startServer(cfg: Config, mongoUrl: string, log: Logger, ex
   });
   metrics.watchSessions(() => io.engine.sessions.values());
   services.setPublisher(metrics.instrumentPublisher(createChatPublisher(io)));
-  attachChatGateway({
+  const gateway = attachChatGateway({
     io,
     services,
     tokens,
@@ -126,8 +126,16 @@ export async function startServer(cfg: Config, mongoUrl: string, log: Logger, ex
     metrics,
     metricsPort: metricsServer?.port,
     stop() {
+      // Graceful drain (rolling restarts): stop accepting connections; close every Engine.IO session, so
+      // clients reconnect (to another instance behind the balancer); let in-flight requests, socket handlers
+      // and the presence writes of those disconnects finish; only then close the database client.
       stopping ??= (async () => {
+        const started = Date.now();
+        const requestsDone = server.stop(false);
         await io.close();
+        const left = () => Math.max(0, cfg.SHUTDOWN_TIMEOUT_MS - (Date.now() - started));
+        const drained = (await gateway.drain(left())) && (await settlesWithin(requestsDone, left()));
+        if (!drained) log.warn("stopping before in-flight work finished", { timeout_ms: cfg.SHUTDOWN_TIMEOUT_MS });
         await server.stop(true);
         await metricsServer?.stop(true);
         services.typing.close();
@@ -136,4 +144,13 @@ export async function startServer(cfg: Config, mongoUrl: string, log: Logger, ex
       return stopping;
     },
   };
+}
+
+/** true when `p` settles within `ms`. */
+async function settlesWithin(p: Promise<unknown>, ms: number): Promise<boolean> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const timedOut = new Promise<false>((r) => (timer = setTimeout(() => r(false), ms)));
+  const ok = await Promise.race([p.then(() => true, () => true), timedOut]);
+  clearTimeout(timer);
+  return ok;
 }

@@ -13,6 +13,7 @@ import { messageView } from "../domain/views.ts";
 import { AppError, isAppError } from "../errors.ts";
 import type { Logger } from "../logger.ts";
 import { conversationRoom, userRoom } from "./chat-publisher.ts";
+import { InFlight } from "./in-flight.ts";
 import { RateWindow } from "./rate-limiter.ts";
 import type { SocketIOServer } from "./socketio/server.ts";
 import type { Socket } from "./socketio/socket.ts";
@@ -54,8 +55,14 @@ function handshakeToken(s: Socket): string | null {
   return bearerToken(s.handshake.headers.authorization);
 }
 
-export function attachChatGateway(o: ChatGatewayOptions): void {
+export interface ChatGateway {
+  /** Waits for running handlers and presence writes (graceful stop); false if some were still running after `timeoutMs`. */
+  drain(timeoutMs: number): Promise<boolean>;
+}
+
+export function attachChatGateway(o: ChatGatewayOptions): ChatGateway {
   const { io, services, log } = o;
+  const inFlight = new InFlight();
   const sendSchema = sendMessageSchema(o.messageMaxLength);
   const parse = <T>(schema: z.ZodType<T>, payload: unknown): T => {
     const r = schema.safeParse(payload);
@@ -127,7 +134,7 @@ export function attachChatGateway(o: ChatGatewayOptions): void {
     const user = socket.data.user as SocketUser;
     socket.join(userRoom(user.email));
     log.info("socket connected", { sid: socket.id, transport: socket.session.transport });
-    services.presence.connected(user.email).catch((err) => log.error("presence update failed", { sid: socket.id, err }));
+    inFlight.track(services.presence.connected(user.email).catch((err) => log.error("presence update failed", { sid: socket.id, err })));
 
     // One dispatcher per socket instead of a closure per event: idle sockets stay small.
     socket.onAny((event: string, ...args: unknown[]) => {
@@ -135,7 +142,7 @@ export function attachChatGateway(o: ChatGatewayOptions): void {
       if (!handler) return;
       const ack = typeof args[args.length - 1] === "function" ? (args.pop() as Ack) : undefined;
       const started = performance.now();
-      handler(user, args[0], socket).then(
+      inFlight.track(handler(user, args[0], socket)).then(
         (result) => {
           o.observer?.handled(event, (performance.now() - started) / 1000, null);
           ack?.({ ok: true, ...result });
@@ -149,12 +156,14 @@ export function attachChatGateway(o: ChatGatewayOptions): void {
 
     socket.on("disconnect", (reason: string) => {
       log.info("socket disconnected", { sid: socket.id, reason });
-      services.presence
-        .disconnected(user.email)
-        .then(() => {
-          if (!services.presence.isOnline(user.email)) services.typing.clearUser(user.email);
-        })
-        .catch((err) => log.error("presence update failed", { sid: socket.id, err }));
+      inFlight.track(
+        services.presence
+          .disconnected(user.email)
+          .then(() => {
+            if (!services.presence.isOnline(user.email)) services.typing.clearUser(user.email);
+          })
+          .catch((err) => log.error("presence update failed", { sid: socket.id, err })),
+      );
     });
   });
 
@@ -169,4 +178,6 @@ export function attachChatGateway(o: ChatGatewayOptions): void {
     socket.emit("error", { message: error.message, code: error.code, event, ...(error.details ? { details: error.details } : {}) });
     ack?.({ ok: false, error });
   }
+
+  return { drain: (timeoutMs) => inFlight.drain(timeoutMs) };
 }
