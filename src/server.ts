@@ -92,6 +92,7 @@ export async function startServer(cfg: Config, mongoUrl: string, log: Logger, ex
     messageMaxLength: cfg.MESSAGE_MAX_LENGTH,
     messagesPageMax: cfg.MESSAGES_PAGE_MAX,
     metrics: exposure.mainPort,
+    demo: cfg.DEMO_ENABLED,
     system: { version: pkg.version, pingDb: () => db.ping(), connections: () => io.engine.clientsCount },
   });
 

@@ -10,6 +10,7 @@ import type { ChatServices } from "../domain/chat-services.ts";
 import { AppError } from "../errors.ts";
 import type { Logger } from "../logger.ts";
 import { requireAuth, type AuthEnv } from "./auth.middleware.ts";
+import { demoRoutes } from "./demo/demo.routes.ts";
 import { docsRoutes } from "./docs/docs.routes.ts";
 import { createErrorHandler, errorBody } from "./errors.ts";
 import { requestLog, withRequestId } from "./request-log.ts";
@@ -28,6 +29,8 @@ export interface HttpAppDeps {
   corsOrigins: string[];
   messageMaxLength: number;
   messagesPageMax: number;
+  /** GET /demo, the single-page client. */
+  demo?: boolean;
   /** GET /metrics on this app; undefined: not served here. */
   metrics?: MetricsEndpoint;
 }
@@ -81,6 +84,7 @@ export function createHttpApp(deps: HttpAppDeps) {
   });
   app.route("/", docsRoutes(deps.system.version));
   if (deps.metrics) app.route("/", metricsRoutes(deps.metrics));
+  if (deps.demo) app.route("/", demoRoutes());
 
   app.notFound((c) => c.json(errorBody("NOT_FOUND", `no route for ${c.req.method} ${c.req.path}`), 404));
   app.onError(createErrorHandler(deps.log));
