@@ -96,11 +96,14 @@ export async function startServer(cfg: Config, mongoUrl: string, log: Logger, ex
     system: { version: pkg.version, pingDb: () => db.ping(), connections: () => io.engine.clientsCount },
   });
 
+  let draining = false;
   const server = Bun.serve({
     hostname: cfg.HOST,
     port: cfg.PORT,
     idleTimeout: idleTimeoutFor(cfg),
     fetch(req, srv) {
+      // Draining: no new Engine.IO sessions (the client retries, through the balancer, elsewhere).
+      if (draining && isNewEngineSession(req.url)) return Response.json({ code: 0, message: "server shutting down" }, { status: 503 });
       // null: not an Engine.IO request; undefined: upgraded to a websocket.
       const r = io.handleRequest(req, srv);
       return r === null ? app.fetch(req) : r;
@@ -127,13 +130,15 @@ export async function startServer(cfg: Config, mongoUrl: string, log: Logger, ex
     metrics,
     metricsPort: metricsServer?.port,
     stop() {
-      // Graceful drain (rolling restarts): stop accepting connections; close every Engine.IO session, so
-      // clients reconnect (to another instance behind the balancer); let in-flight requests, socket handlers
-      // and the presence writes of those disconnects finish; only then close the database client.
+      // Graceful drain (rolling restarts): refuse new sessions; close every Engine.IO session, so clients
+      // reconnect (to another instance behind the balancer) — polling clients collect their close packet on
+      // their next GET, so the listener stays up until then; stop listening; let in-flight requests, socket
+      // handlers and the presence writes of those disconnects finish; only then close the database client.
       stopping ??= (async () => {
         const started = Date.now();
-        const requestsDone = server.stop(false);
+        draining = true;
         await io.close();
+        const requestsDone = server.stop(false);
         const left = () => Math.max(0, cfg.SHUTDOWN_TIMEOUT_MS - (Date.now() - started));
         const drained = (await gateway.drain(left())) && (await settlesWithin(requestsDone, left()));
         if (!drained) log.warn("stopping before in-flight work finished", { timeout_ms: cfg.SHUTDOWN_TIMEOUT_MS });
@@ -155,3 +160,6 @@ async function settlesWithin(p: Promise<unknown>, ms: number): Promise<boolean> 
   clearTimeout(timer);
   return ok;
 }
+
+/** An Engine.IO handshake (a request under the default path without a session id). */
+const isNewEngineSession = (url: string) => url.includes("/socket.io/") && !url.includes("sid=");
