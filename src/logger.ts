@@ -49,16 +49,6 @@ export function createLogger(level: LogLevel, opts: LoggerOptions = {}): Logger 
   };
 }
 
-/** A logger that adds `fields` to every line (e.g. `{req_id}`), on top of `log`. */
-export function withFields(log: Logger, fields: Record<string, unknown>): Logger {
-  return {
-    debug: (m, f) => log.debug(m, { ...fields, ...f }),
-    info: (m, f) => log.info(m, { ...fields, ...f }),
-    warn: (m, f) => log.warn(m, { ...fields, ...f }),
-    error: (m, f) => log.error(m, { ...fields, ...f }),
-  };
-}
-
 function clean(fields: Record<string, unknown>): Record<string, unknown> {
   const out: Record<string, unknown> = {};
   for (const [k, v] of Object.entries(fields)) {
