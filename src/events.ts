@@ -18,6 +18,8 @@ type ClientEvents = typeof clientEvents;
 export type AckFailure = z.infer<typeof AckFailureSchema>;
 /** What the ack callback of a client event receives: `{ok: true, …}` or `{ok: false, error}`. */
 export type AckOf<E extends keyof ClientEvents> = z.infer<ClientEvents[E]["ack"]> | AckFailure;
+/** What a successful ack carries besides `ok: true` (what the gateway's handler returns). */
+export type AckResult<E extends keyof ClientEvents> = Omit<z.infer<ClientEvents[E]["ack"]>, "ok">;
 /** What a client sends (optional fields may be left out: the server fills their defaults). */
 export type PayloadOf<E extends keyof ClientEvents> = ClientEvents[E]["payload"] extends z.ZodType
   ? z.input<ClientEvents[E]["payload"]>

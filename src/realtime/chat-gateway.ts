@@ -11,6 +11,7 @@ import type { ChatServices } from "../domain/chat-services.ts";
 import { ConversationRefSchema, issuesOf, sendMessageSchema } from "../domain/schemas.ts";
 import { messageView } from "../domain/views.ts";
 import { AppError, isAppError } from "../errors.ts";
+import type { AckResult } from "../events.ts";
 import type { Logger } from "../logger.ts";
 import { conversationRoom, userRoom } from "./chat-publisher.ts";
 import { InFlight } from "./in-flight.ts";
@@ -92,23 +93,23 @@ export function attachChatGateway(o: ChatGatewayOptions): ChatGateway {
     async send_message(user, payload) {
       if (!user.sendLimit.take()) throw new AppError("RATE_LIMITED", "rate limited");
       const r = await services.messages.send(user, parse(sendSchema, payload));
-      return { message: messageView(r.message), duplicate: !r.created };
+      return { message: messageView(r.message), duplicate: !r.created } satisfies AckResult<"send_message">;
     },
     async join_conversation(user, payload, socket) {
       const { conversation_id } = parse(ConversationRefSchema, payload);
       await services.conversations.getForParticipant(conversation_id, user.email);
       socket.join(conversationRoom(conversation_id));
-      return { conversation_id };
+      return { conversation_id } satisfies AckResult<"join_conversation">;
     },
     async leave_conversation(_user, payload, socket) {
       const { conversation_id } = parse(ConversationRefSchema, payload);
       socket.leave(conversationRoom(conversation_id));
-      return { conversation_id };
+      return { conversation_id } satisfies AckResult<"leave_conversation">;
     },
     async mark_as_read(user, payload) {
       const { conversation_id } = parse(ConversationRefSchema, payload);
       const { read_at } = await services.conversations.markRead(conversation_id, user.email);
-      return { conversation_id, read_at: read_at.toISOString() };
+      return { conversation_id, read_at: read_at.toISOString() } satisfies AckResult<"mark_as_read">;
     },
     async typing_start(user, payload) {
       return typing(user, payload, true);
@@ -119,7 +120,7 @@ export function attachChatGateway(o: ChatGatewayOptions): ChatGateway {
     async get_online_users(user, _payload, socket) {
       const users = await services.presence.onlineContacts(user.email);
       socket.emit("online_users", { users });
-      return { users };
+      return { users } satisfies AckResult<"get_online_users">;
     },
   };
 
@@ -127,7 +128,7 @@ export function attachChatGateway(o: ChatGatewayOptions): ChatGateway {
     if (!user.typingLimit.take()) throw new AppError("RATE_LIMITED", "rate limited");
     const { conversation_id } = parse(ConversationRefSchema, payload);
     await services.typing.set(conversation_id, user.email, on);
-    return { conversation_id, typing: on };
+    return { conversation_id, typing: on } satisfies AckResult<"typing_start" | "typing_stop">;
   }
 
   io.on("connection", (socket) => {
