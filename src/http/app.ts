@@ -82,7 +82,7 @@ export function createHttpApp(deps: HttpAppDeps) {
       description: "REST API of the Socket.IO-compatible chat backend. Real-time (Socket.IO) events: the AsyncAPI 3.0 document at /asyncapi.json.",
     },
   });
-  app.route("/", docsRoutes(deps.system.version));
+  app.route("/", docsRoutes({ version: deps.system.version, messageMaxLength: deps.messageMaxLength }));
   if (deps.metrics) app.route("/", metricsRoutes(deps.metrics));
   if (deps.demo) app.route("/", demoRoutes());
 

@@ -12,7 +12,7 @@ import { ERROR_STATUS } from "../../src/errors.ts";
 
 let s: TestServer;
 beforeAll(async () => {
-  s = await startTestServer("asyncapi");
+  s = await startTestServer("asyncapi", { MESSAGE_MAX_LENGTH: "500" });
 });
 afterAll(() => s.stopAndDrop());
 
@@ -48,6 +48,7 @@ test("payloads come from the zod schemas: required fields, enums and the ack sha
   const doc = await fetchDoc();
   const send = doc.channels.chat.messages.send_message.payload;
   expect(send.required).toEqual(["to_email", "message"]);
+  expect(send.properties.message.maxLength).toBe(500); // the configured cap, not the default
   expect(send.properties.message_type.enum).toEqual(["text", "image", "file", "audio", "video"]);
   const newMessage = doc.channels.chat.messages.new_message.payload;
   expect(Object.keys(newMessage.properties).sort()).toEqual(

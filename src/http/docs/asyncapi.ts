@@ -8,6 +8,7 @@
  */
 import { z } from "zod";
 import { AckFailureSchema, clientEvents, serverEvents, type ClientEventSpec, type ServerEventSpec } from "../../domain/event-schemas.ts";
+import { sendMessageSchema } from "../../domain/schemas.ts";
 import { ERROR_STATUS } from "../../errors.ts";
 
 type Json = Record<string, unknown>;
@@ -25,6 +26,8 @@ export interface AsyncApiOptions {
   /** host[:port] the document names as the server (the request's Host). */
   host: string;
   secure: boolean;
+  /** MESSAGE_MAX_LENGTH, so the document states this server's cap. */
+  messageMaxLength: number;
 }
 
 export function buildAsyncApiDocument(o: AsyncApiOptions): Json {
@@ -32,7 +35,8 @@ export function buildAsyncApiDocument(o: AsyncApiOptions): Json {
   const ackMessages: Json = {};
   const operations: Json = {};
 
-  for (const [event, spec] of Object.entries(clientEvents) as [string, ClientEventSpec][]) {
+  for (const [event, catalogued] of Object.entries(clientEvents) as [string, ClientEventSpec][]) {
+    const spec = event === "send_message" ? { ...catalogued, payload: sendMessageSchema(o.messageMaxLength) } : catalogued;
     messages[event] = {
       name: event,
       title: event,

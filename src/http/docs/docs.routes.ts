@@ -63,11 +63,11 @@ const secured = (type: string, cache: string) => ({
   "cache-control": cache,
 });
 
-export function docsRoutes(version: string) {
+export function docsRoutes(o: { version: string; messageMaxLength: number }) {
   return new Hono()
     .get("/asyncapi.json", (c) => {
       const url = new URL(c.req.url);
-      return c.json(buildAsyncApiDocument({ version, host: c.req.header("host") ?? url.host, secure: url.protocol === "https:" }));
+      return c.json(buildAsyncApiDocument({ ...o, host: c.req.header("host") ?? url.host, secure: url.protocol === "https:" }));
     })
     .get("/docs", (c) => c.body(page, 200, secured("text/html; charset=utf-8", "no-cache")))
     .get("/docs/assets/:name", (c) => {
