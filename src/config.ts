@@ -78,12 +78,21 @@ export const EnvSchema = z.object({
   // before the server stops reading from it (backpressure).
   MAX_PACKETS_PER_POST: intFrom(1000, 1, 1_000_000),
   MAX_HANDLERS_IN_FLIGHT: intFrom(32, 1, 100_000),
+  // /metrics: behind this bearer token on the main port, and/or alone on its own port.
+  METRICS_TOKEN: z.string().min(16, "at least 16 characters").optional(),
+  METRICS_PORT: z.coerce.number().int().min(0).max(65535).optional(),
+  // Graceful stop: how long in-flight requests, socket handlers and presence writes may take to finish.
+  SHUTDOWN_TIMEOUT_MS: intFrom(10_000, 0, 600_000),
+  // GET /demo: on by default outside production.
+  DEMO_ENABLED: z.enum(["true", "false"]).optional(),
 });
 
 export type Env = z.infer<typeof EnvSchema>;
 
-export interface Config extends Omit<Env, "JWT_SECRET_KEY"> {
+export interface Config extends Omit<Env, "JWT_SECRET_KEY" | "DEMO_ENABLED"> {
   JWT_SECRET_KEY: string;
+  /** DEMO_ENABLED, defaulting to true outside production. */
+  DEMO_ENABLED: boolean;
   /** true when no secret was configured and a random one was generated (development only). */
   jwtSecretGenerated: boolean;
 }
@@ -125,6 +134,7 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
     ...e,
     JWT_SECRET_KEY: secret ?? randomSecret(),
     jwtSecretGenerated: secret === undefined,
+    DEMO_ENABLED: e.DEMO_ENABLED === undefined ? e.NODE_ENV !== "production" : e.DEMO_ENABLED === "true",
   };
 }
 

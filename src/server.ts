@@ -20,6 +20,8 @@ import { createUsersRepo } from "./db/users.repo.ts";
 import { createChatServices, type ChatServices } from "./domain/chat-services.ts";
 import { createHttpApp, type HttpApp } from "./http/app.ts";
 import { createLocalRateLimiter } from "./limits/rate-limiter.ts";
+import { exposeMetrics } from "./metrics/exposure.ts";
+import { createMetrics, type Metrics } from "./metrics/metrics.ts";
 import type { Logger } from "./logger.ts";
 import { attachChatGateway } from "./realtime/chat-gateway.ts";
 import { createChatPublisher } from "./realtime/chat-publisher.ts";
@@ -33,16 +35,29 @@ export interface RunningServer {
   io: SocketIOServer;
   db: Database;
   services: ChatServices;
+  metrics: Metrics;
+  /** Port of the dedicated /metrics listener (METRICS_PORT), if any. */
+  metricsPort?: number;
   stop(): Promise<void>;
+}
+
+export interface ServerExtras {
+  /** Made by the caller when something outside the server records too (the embedded-db supervisor). */
+  metrics?: Metrics;
 }
 
 /** Bun's idle timeout is in seconds, at most 255; a polling GET may wait a whole ping interval. */
 const idleTimeoutFor = (cfg: Config) => Math.min(255, Math.ceil((cfg.PING_INTERVAL_MS + cfg.PING_TIMEOUT_MS) / 1000) + 5);
 
-export async function startServer(cfg: Config, mongoUrl: string, log: Logger): Promise<RunningServer> {
-  const db = await connectDatabase(mongoUrl, cfg.DATABASE_NAME, (up) =>
-    up ? log.info("database reachable again") : log.warn("database unreachable: writes are refused with DATABASE_UNAVAILABLE until it is back"),
+export async function startServer(cfg: Config, mongoUrl: string, log: Logger, extras: ServerExtras = {}): Promise<RunningServer> {
+  const metrics = extras.metrics ?? createMetrics();
+  const db = await connectDatabase(
+    mongoUrl,
+    cfg.DATABASE_NAME,
+    (up) => (up ? log.info("database reachable again") : log.warn("database unreachable: writes are refused with DATABASE_UNAVAILABLE until it is back")),
+    { monitorCommands: true },
   );
+  metrics.observeMongo(db.client);
   try {
     await ensureIndexes(db.collections);
     const backfilled = await backfillMembers(db.collections);
@@ -91,8 +106,10 @@ export async function startServer(cfg: Config, mongoUrl: string, log: Logger): P
     connectionStateRecovery:
       cfg.RECOVERY_WINDOW_MS > 0 ? { maxDisconnectionDuration: cfg.RECOVERY_WINDOW_MS, skipMiddlewares: false } : undefined,
     onError: (err, event) => log.error("socket handler failed", { event, err }),
+    observer: metrics.socketio,
   });
-  services.setPublisher(createChatPublisher(io));
+  metrics.watchSessions(() => io.engine.sessions.values());
+  services.setPublisher(metrics.instrumentPublisher(createChatPublisher(io)));
   const gateway = attachChatGateway({
     io,
     services,
@@ -114,7 +131,9 @@ export async function startServer(cfg: Config, mongoUrl: string, log: Logger): P
     tokenWarningMs: cfg.TOKEN_EXPIRY_WARNING_SECONDS * 1000,
     syncPageMax: cfg.SYNC_PAGE_MAX,
     presenceGraceMs: cfg.PRESENCE_GRACE_MS,
+    observer: metrics.gateway,
   });
+  const exposure = exposeMetrics(cfg, metrics);
   const app = createHttpApp({
     services,
     auth,
@@ -135,14 +154,19 @@ export async function startServer(cfg: Config, mongoUrl: string, log: Logger): P
     messagesPageMax: cfg.MESSAGES_PAGE_MAX,
     conversationsPageMax: cfg.CONVERSATIONS_PAGE_MAX,
     syncPageMax: cfg.SYNC_PAGE_MAX,
+    metrics: exposure.mainPort,
+    demo: cfg.DEMO_ENABLED,
     system: { version: pkg.version, pingDb: async () => db.health.isUp(), connections: () => io.engine.clientsCount },
   });
 
+  let draining = false;
   const server = Bun.serve({
     hostname: cfg.HOST,
     port: cfg.PORT,
     idleTimeout: idleTimeoutFor(cfg),
     fetch(req, srv) {
+      // Draining: no new Engine.IO sessions (the client retries, through the balancer, elsewhere).
+      if (draining && isNewEngineSession(req.url)) return Response.json({ code: 0, message: "server shutting down" }, { status: 503 });
       // null: not an Engine.IO request; undefined: upgraded to a websocket.
       const r = io.handleRequest(req, srv);
       return r === null ? app.fetch(req, { ip: srv.requestIP(req)?.address }) : r;
@@ -154,6 +178,7 @@ export async function startServer(cfg: Config, mongoUrl: string, log: Logger): P
     },
   });
   io.attach(server);
+  const metricsServer = exposure.listen();
   const port = server.port ?? cfg.PORT;
   const host = cfg.HOST === "0.0.0.0" ? "127.0.0.1" : cfg.HOST;
 
@@ -165,11 +190,24 @@ export async function startServer(cfg: Config, mongoUrl: string, log: Logger): P
     io,
     db,
     services,
+    metrics,
+    metricsPort: metricsServer?.port,
     stop() {
+      // Graceful drain (rolling restarts): refuse new sessions; close every Engine.IO session, so clients
+      // reconnect (to another instance behind the balancer) — polling clients collect their close packet on
+      // their next GET, so the listener stays up until then; stop listening; let in-flight requests, socket
+      // handlers and the presence writes of those disconnects finish; only then close the database client.
       stopping ??= (async () => {
-        gateway.close();
+        const started = Date.now();
+        draining = true;
         await io.close();
+        const requestsDone = server.stop(false);
+        const left = () => Math.max(0, cfg.SHUTDOWN_TIMEOUT_MS - (Date.now() - started));
+        const drained = (await gateway.drain(left())) && (await settlesWithin(requestsDone, left()));
+        if (!drained) log.warn("stopping before in-flight work finished", { timeout_ms: cfg.SHUTDOWN_TIMEOUT_MS });
         await server.stop(true);
+        await metricsServer?.stop(true);
+        gateway.close();
         services.typing.close();
         services.presence.close();
         await db.close();
@@ -191,3 +229,15 @@ function hostJwtConfig(cfg: Config) {
     pictureClaim: cfg.AUTH_PICTURE_CLAIM,
   };
 }
+
+/** true when `p` settles within `ms`. */
+async function settlesWithin(p: Promise<unknown>, ms: number): Promise<boolean> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const timedOut = new Promise<false>((r) => (timer = setTimeout(() => r(false), ms)));
+  const ok = await Promise.race([p.then(() => true, () => true), timedOut]);
+  clearTimeout(timer);
+  return ok;
+}
+
+/** An Engine.IO handshake (a request under the default path without a session id). */
+const isNewEngineSession = (url: string) => url.includes("/socket.io/") && !url.includes("sid=");

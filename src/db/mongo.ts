@@ -1,5 +1,5 @@
 /** The MongoDB client and the collections with their document shapes. */
-import { MongoClient, type Collection, type Db, type ObjectId } from "mongodb";
+import { MongoClient, type Collection, type Db, type MongoClientOptions, type ObjectId } from "mongodb";
 import { monitorDbHealth, type DbHealth } from "./health.ts";
 import type { RevocationDoc } from "./revocations.repo.ts";
 
@@ -97,13 +97,20 @@ export interface Database {
 /**
  * Timeouts are short so that a database outage turns into prompt DATABASE_UNAVAILABLE answers instead
  * of a pile-up of waiting operations; the driver reconnects by itself when the database is back.
+ * `extra`: e.g. `monitorCommands: true` for the metrics' command timings.
  */
-export async function connectDatabase(url: string, dbName: string, onHealthChange?: (up: boolean) => void): Promise<Database> {
+export async function connectDatabase(
+  url: string,
+  dbName: string,
+  onHealthChange?: (up: boolean) => void,
+  extra: Pick<MongoClientOptions, "monitorCommands"> = {},
+): Promise<Database> {
   const client = new MongoClient(url, {
     serverSelectionTimeoutMS: 2000,
     connectTimeoutMS: 2000,
     heartbeatFrequencyMS: 2000,
     maxPoolSize: 50,
+    ...extra,
   });
   await client.connect();
   const db = client.db(dbName);

@@ -1,10 +1,9 @@
 /**
  * The REST application: security headers, CORS, body limit, auth on /api/*
  * (except login), rate limits, the routes, the generated OpenAPI document
- * (/openapi.json) and Swagger UI (/docs).
+ * (/openapi.json), Swagger UI (/docs, served offline), /asyncapi.json, /metrics and /demo.
  */
 import { OpenAPIHono } from "@hono/zod-openapi";
-import { swaggerUI } from "@hono/swagger-ui";
 import { bodyLimit } from "hono/body-limit";
 import { cors } from "hono/cors";
 import { secureHeaders } from "hono/secure-headers";
@@ -16,11 +15,15 @@ import { AppError } from "../errors.ts";
 import type { RateLimiter } from "../limits/rate-limiter.ts";
 import type { Logger } from "../logger.ts";
 import { requireAuth, type AuthEnv } from "./auth.middleware.ts";
+import { demoRoutes } from "./demo/demo.routes.ts";
+import { docsRoutes } from "./docs/docs.routes.ts";
 import { createErrorHandler, errorBody } from "./errors.ts";
 import { rateLimit } from "./rate-limit.middleware.ts";
+import { requestLog, withRequestId } from "./request-log.ts";
 import { authRoutes } from "./routes/auth.routes.ts";
 import { conversationsRoutes } from "./routes/conversations.routes.ts";
 import { messagesRoutes } from "./routes/messages.routes.ts";
+import { metricsRoutes, type MetricsEndpoint } from "./routes/metrics.routes.ts";
 import { syncRoutes } from "./routes/sync.routes.ts";
 import { systemRoutes, type SystemDeps } from "./routes/system.routes.ts";
 import { usersRoutes } from "./routes/users.routes.ts";
@@ -48,14 +51,19 @@ export interface HttpAppDeps {
   messagesPageMax: number;
   conversationsPageMax: number;
   syncPageMax: number;
+  /** GET /demo, the single-page client. */
+  demo?: boolean;
+  /** GET /metrics on this app; undefined: not served here. */
+  metrics?: MetricsEndpoint;
 }
 
 export function createHttpApp(deps: HttpAppDeps) {
   const app = new OpenAPIHono<AuthEnv>();
   const { services, limits, log } = deps;
 
-  // hono's defaults (nosniff, frame and referrer policies, HSTS...), no Content-Security-Policy:
-  // the Swagger UI page at /docs loads its script and styles from a CDN.
+  app.use("*", withRequestId(), requestLog(deps.log));
+  // hono's defaults (nosniff, frame and referrer policies, HSTS...); /docs and /demo set their own strict
+  // Content-Security-Policy (own origin only), which this does not override.
   app.use("*", secureHeaders());
   app.use(
     "*",
@@ -119,10 +127,12 @@ export function createHttpApp(deps: HttpAppDeps) {
     info: {
       title: "Chat backend API",
       version: deps.system.version,
-      description: "REST API of the Socket.IO-compatible chat backend. Real-time events are documented in README.md.",
+      description: "REST API of the Socket.IO-compatible chat backend. Real-time (Socket.IO) events: the AsyncAPI 3.0 document at /asyncapi.json.",
     },
   });
-  app.get("/docs", swaggerUI({ url: "/openapi.json" }));
+  app.route("/", docsRoutes({ version: deps.system.version, messageMaxLength: deps.messageMaxLength }));
+  if (deps.metrics) app.route("/", metricsRoutes(deps.metrics));
+  if (deps.demo) app.route("/", demoRoutes());
 
   app.notFound((c) => c.json(errorBody("NOT_FOUND", `no route for ${c.req.method} ${c.req.path}`), 404));
   app.onError(createErrorHandler(deps.log));

@@ -29,10 +29,10 @@ export function createErrorHandler(log: Logger) {
       return c.json(errorBody(codeForStatus(err.status), message), err.status as ContentfulStatusCode);
     }
     if (isDatabaseUnavailable(err)) {
-      log.warn("database unavailable", { path: c.req.path, err });
+      log.warn("database unavailable", { req_id: c.get("requestId"), path: c.req.path, err });
       return c.json(errorBody("DATABASE_UNAVAILABLE", "database unavailable, try again later"), 503);
     }
-    log.error("unhandled error", { method: c.req.method, path: c.req.path, err });
+    log.error("unhandled error", { req_id: c.get("requestId"), method: c.req.method, path: c.req.path, err });
     return c.json(errorBody("INTERNAL", "internal server error"), 500);
   };
 }

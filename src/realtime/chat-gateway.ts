@@ -15,9 +15,11 @@ import type { ChatServices } from "../domain/chat-services.ts";
 import { ConversationRefSchema, issuesOf, sendMessageSchema, syncSchema } from "../domain/schemas.ts";
 import { messageView, syncPageView } from "../domain/views.ts";
 import { AppError, isAppError, isDatabaseUnavailable } from "../errors.ts";
+import type { AckResult } from "../events.ts";
 import type { Logger } from "../logger.ts";
 import { conversationRoom, userRoom } from "./chat-publisher.ts";
 import { ConnectionLimit } from "./connection-limit.ts";
+import { InFlight } from "./in-flight.ts";
 import { createEventBudgets, EVENT_BUDGET, type BudgetLimits } from "./rate-limiter.ts";
 import { createRateLimitAudit, RateLimitedError, reportError, type Ack } from "./socket-errors.ts";
 import { createSocketSessions, type SocketUser } from "./socket-sessions.ts";
@@ -39,9 +41,18 @@ export interface ChatGatewayOptions {
   syncPageMax: number;
   /** How long a lost transport keeps its user online (a recovered or new socket of theirs takes its place). */
   presenceGraceMs: number;
+  observer?: GatewayObserver;
+}
+
+/** Hook for metrics: every handled client event, its duration and its error code (null on success). */
+export interface GatewayObserver {
+  handled(event: string, seconds: number, errorCode: string | null): void;
 }
 
 export interface ChatGateway {
+  /** Waits for running handlers and presence writes (graceful stop); false if some were still running after `timeoutMs`. */
+  drain(timeoutMs: number): Promise<boolean>;
+  /** Stops the session timers. */
   close(): void;
 }
 
@@ -63,6 +74,7 @@ const connectError = (code: string, message = "unauthorized") => Object.assign(n
 export function attachChatGateway(o: ChatGatewayOptions): ChatGateway {
   const { io, services, log } = o;
   const nsp = io.of("/");
+  const inFlight = new InFlight();
   const sendSchema = sendMessageSchema(o.messageMaxLength);
   const budgets = createEventBudgets(o.budgets);
   const auditRateLimit = createRateLimitAudit(log);
@@ -103,24 +115,24 @@ export function attachChatGateway(o: ChatGatewayOptions): ChatGateway {
     async send_message(user, payload, socket) {
       // The socket id keeps this socket's sends in emit order.
       const r = await services.messages.send(user, parse(sendSchema, payload), socket.id);
-      return { message: messageView(r.message), duplicate: !r.created };
+      return { message: messageView(r.message), duplicate: !r.created } satisfies AckResult<"send_message">;
     },
     async join_conversation(user, payload, socket) {
       const { conversation_id } = parse(ConversationRefSchema, payload);
       await services.conversations.getForParticipant(conversation_id, user.email);
       socket.join(conversationRoom(conversation_id));
-      return { conversation_id };
+      return { conversation_id } satisfies AckResult<"join_conversation">;
     },
     async leave_conversation(user, payload, socket) {
       const { conversation_id } = parse(ConversationRefSchema, payload);
       await services.conversations.getForParticipant(conversation_id, user.email);
       socket.leave(conversationRoom(conversation_id));
-      return { conversation_id };
+      return { conversation_id } satisfies AckResult<"leave_conversation">;
     },
     async mark_as_read(user, payload) {
       const { conversation_id } = parse(ConversationRefSchema, payload);
       const { read_at, last_read_seq } = await services.conversations.markRead(conversation_id, user.email);
-      return { conversation_id, read_at: read_at.toISOString(), last_read_seq };
+      return { conversation_id, read_at: read_at.toISOString(), last_read_seq } satisfies AckResult<"mark_as_read">;
     },
     async typing_start(user, payload) {
       return typing(user, payload, true);
@@ -130,12 +142,12 @@ export function attachChatGateway(o: ChatGatewayOptions): ChatGateway {
     },
     async sync(user, payload) {
       const { since, limit } = parse(syncPayload, payload ?? {});
-      return syncPageView(await services.sync.changes(user.email, since, limit));
+      return syncPageView(await services.sync.changes(user.email, since, limit)) satisfies AckResult<"sync">;
     },
     async get_online_users(user, _payload, socket) {
       const users = await services.presence.onlineContacts(user.email);
       socket.emit("online_users", { users });
-      return { users };
+      return { users } satisfies AckResult<"get_online_users">;
     },
     async refresh_token(user, payload) {
       return sessions.refresh(user, payload);
@@ -145,7 +157,7 @@ export function attachChatGateway(o: ChatGatewayOptions): ChatGateway {
   async function typing(user: SocketUser, payload: unknown, on: boolean) {
     const { conversation_id } = parse(ConversationRefSchema, payload);
     await services.typing.set(conversation_id, user.email, on);
-    return { conversation_id, typing: on };
+    return { conversation_id, typing: on } satisfies AckResult<"typing_start">;
   }
 
   /** Spends the event's budget (invalid attempts count too), then runs its handler. */
@@ -166,23 +178,28 @@ export function attachChatGateway(o: ChatGatewayOptions): ChatGateway {
     releaseOnConnect.get(socket)?.();
     releaseOnConnect.delete(socket);
     sessions.start(user);
-    if (o.debug) log.debug("socket connected", { sid: socket.id, email: user.email, address: socket.handshake.address, recovered: socket.recovered });
-    services.presence.connected(user.email).catch((err) => log.error("presence update failed", { err }));
+    log.info("socket connected", { sid: socket.id, transport: socket.session.transport, recovered: socket.recovered });
+    inFlight.track(services.presence.connected(user.email).catch((err) => log.error("presence update failed", { sid: socket.id, err })));
 
     // One dispatcher per socket instead of a closure per event: idle sockets stay small.
     socket.onAny((event: string, ...args: unknown[]) => {
       const handler = Object.hasOwn(handlers, event) ? handlers[event] : undefined;
       if (!handler) return;
       const ack = typeof args[args.length - 1] === "function" ? (args.pop() as Ack) : undefined;
-      const started = o.debug ? performance.now() : 0;
-      // Returned so the protocol layer counts the call in flight until it is done (backpressure).
-      return run(handler, event, user, args[0], socket).then(
+      const started = performance.now();
+      // Returned so the protocol layer counts the call in flight until it is done (backpressure);
+      // tracked so a graceful stop waits for it.
+      return inFlight.track(run(handler, event, user, args[0], socket)).then(
         (result) => {
-          if (o.debug) log.debug("socket event", { event, sid: socket.id, ok: true, ms: +(performance.now() - started).toFixed(2) });
+          const ms = performance.now() - started;
+          o.observer?.handled(event, ms / 1000, null);
+          if (o.debug) log.debug("socket event", { event, sid: socket.id, ok: true, ms: +ms.toFixed(2) });
           ack?.({ ok: true, ...result });
         },
         (err: unknown) => {
-          if (o.debug) log.debug("socket event", { event, sid: socket.id, ok: false, ms: +(performance.now() - started).toFixed(2) });
+          const ms = performance.now() - started;
+          o.observer?.handled(event, ms / 1000, isAppError(err) ? err.code : isDatabaseUnavailable(err) ? "DATABASE_UNAVAILABLE" : "INTERNAL");
+          if (o.debug) log.debug("socket event", { event, sid: socket.id, ok: false, ms: +ms.toFixed(2) });
           reportError(log, socket, event, err, ack);
         },
       );
@@ -190,17 +207,19 @@ export function attachChatGateway(o: ChatGatewayOptions): ChatGateway {
 
     socket.on("disconnect", (reason: DisconnectReason) => {
       sessions.end(user);
-      if (o.debug) log.debug("socket disconnected", { sid: socket.id, email: user.email, reason });
+      log.info("socket disconnected", { sid: socket.id, reason });
       // Only a lost transport may come back; the client's DISCONNECT (or the server's) ends presence at once.
       const grace = LOST_TRANSPORT.has(reason) ? o.presenceGraceMs : 0;
-      services.presence
-        .disconnected(user.email, grace)
-        .then(() => {
-          if (!services.presence.isOnline(user.email)) services.typing.clearUser(user.email);
-        })
-        .catch((err) => log.error("presence update failed", { err }));
+      inFlight.track(
+        services.presence
+          .disconnected(user.email, grace)
+          .then(() => {
+            if (!services.presence.isOnline(user.email)) services.typing.clearUser(user.email);
+          })
+          .catch((err) => log.error("presence update failed", { sid: socket.id, err })),
+      );
     });
   });
 
-  return { close: () => sessions.close() };
+  return { drain: (timeoutMs) => inFlight.drain(timeoutMs), close: () => sessions.close() };
 }

@@ -3,7 +3,7 @@
  * MongoDB-wire server, with a database of its own, and drops it on stop.
  */
 import { loadConfig, type Config } from "../../src/config.ts";
-import { createLogger } from "../../src/logger.ts";
+import { createLogger, type Logger } from "../../src/logger.ts";
 import { startServer, type RunningServer } from "../../src/server.ts";
 
 let counter = 0;
@@ -23,8 +23,11 @@ export interface TestServer extends RunningServer {
   stopAndDrop(): Promise<void>;
 }
 
-/** `mongoUrl`: another database server than the test run's (fault tests start their own). */
-export async function startTestServer(label: string, env: Record<string, string> = {}, mongoUrl = testMongoUrl()): Promise<TestServer> {
+/**
+ * `mongoUrl`: another database server than the test run's (fault tests start their own).
+ * `log`: a logger of the test's own (e.g. one that captures lines); default per TEST_LOG_LEVEL, silent.
+ */
+export async function startTestServer(label: string, env: Record<string, string> = {}, mongoUrl = testMongoUrl(), log?: Logger): Promise<TestServer> {
   const cfg = loadConfig({
     NODE_ENV: "test",
     HOST: "127.0.0.1",
@@ -35,7 +38,7 @@ export async function startTestServer(label: string, env: Record<string, string>
     CORS_ORIGINS: "http://localhost:3000",
     ...env,
   });
-  const server = await startServer(cfg, mongoUrl, createLogger(cfg.LOG_LEVEL));
+  const server = await startServer(cfg, mongoUrl, log ?? createLogger(cfg.LOG_LEVEL));
   return {
     ...server,
     cfg,

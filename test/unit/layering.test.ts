@@ -17,9 +17,9 @@ const importsOf = (file: string) =>
 
 /** folder prefix → import specifiers (substrings of a resolved path or package names) it must not use */
 const RULES: [string, RegExp][] = [
-  ["domain/", /(^hono|^@hono|^mongodb$|\/http\/|\/db\/|\/realtime\/|\/embedded-db\/)/],
-  ["realtime/engine/", /(\/domain\/|\/http\/|\/db\/|\/socketio\/|chat-|^hono|^mongodb$)/],
-  ["realtime/socketio/", /(\/domain\/|\/http\/|\/db\/|chat-|^hono|^mongodb$)/],
+  ["domain/", /(^hono|^@hono|^mongodb$|\/http\/|\/db\/|\/realtime\/|\/embedded-db\/|\/metrics\/|^prom-client$)/],
+  ["realtime/engine/", /(\/domain\/|\/http\/|\/db\/|\/socketio\/|chat-|^hono|^mongodb$|\/metrics\/|^prom-client$)/],
+  ["realtime/socketio/", /(\/domain\/|\/http\/|\/db\/|chat-|^hono|^mongodb$|\/metrics\/|^prom-client$)/],
   ["db/", /(\/http\/|\/realtime\/|^hono|^@hono)/],
   ["http/", /(\/db\/|\/realtime\/|^mongodb$)/],
 ];

@@ -47,6 +47,7 @@ export class BroadcastOperator {
     const target = this.target();
     log?.append(frames, target);
     this.nsp.adapter.broadcast(frames, target, this.nsp.sockets.values());
+    this.nsp.observer.eventEmitted(event);
     return true;
   }
 

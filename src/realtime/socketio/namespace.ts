@@ -6,6 +6,7 @@ import { RoomAdapter } from "./adapter.ts";
 import { BroadcastOperator } from "./broadcast.ts";
 import type { RawData } from "../engine/parser.ts";
 import { RecoveryLog, type RecoveryOptions } from "./recovery.ts";
+import type { SocketIOObserver } from "./observer.ts";
 import type { Socket } from "./socket.ts";
 
 export type Middleware = (socket: Socket, next: (err?: Error & { data?: unknown }) => void) => void | Promise<void>;
@@ -24,6 +25,7 @@ export class Namespace {
     readonly name: string,
     server: () => Server<unknown> | null,
     private readonly onError: (err: unknown, event: string) => void,
+    readonly observer: SocketIOObserver,
     recovery?: RecoveryOptions,
   ) {
     this.adapter = new RoomAdapter(name, server, (id) => this.sockets.get(id));
@@ -93,6 +95,7 @@ export class Namespace {
     }
     if (this.recovery) socket.sinceSeq = this.recovery.nextSeq;
     if (socket.pid) this.byPid.set(socket.pid, socket);
+    this.observer.connected();
     for (const fn of this.connectionListeners) {
       try {
         fn(socket);

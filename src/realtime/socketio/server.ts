@@ -13,11 +13,13 @@ import type { BroadcastOperator } from "./broadcast.ts";
 import { Client } from "./client.ts";
 import { Namespace, type Middleware } from "./namespace.ts";
 import type { RecoveryOptions } from "./recovery.ts";
+import { NO_OBSERVER, type SocketIOObserver } from "./observer.ts";
 import type { Socket } from "./socket.ts";
 
 export type { Middleware } from "./namespace.ts";
 export type { RecoveryOptions } from "./recovery.ts";
 export type { Socket, DisconnectReason } from "./socket.ts";
+export type { SocketIOObserver } from "./observer.ts";
 
 export interface SocketIOOptions {
   path?: string;
@@ -46,6 +48,8 @@ export interface SocketIOOptions {
   connectionStateRecovery?: RecoveryOptions;
   /** Where errors thrown by application handlers go (they never crash the server). */
   onError?: (err: unknown, event: string) => void;
+  /** Hooks for metrics: connections, disconnect reasons, events in and out. */
+  observer?: SocketIOObserver;
 }
 
 const DEFAULTS = {
@@ -68,10 +72,12 @@ export class SocketIOServer {
   private server: Server<unknown> | null = null;
   private readonly onError: (err: unknown, event: string) => void;
   private readonly recovery: RecoveryOptions | undefined;
+  private readonly observer: SocketIOObserver;
 
   constructor(opts: SocketIOOptions = {}) {
     const o = { ...DEFAULTS, ...opts };
     this.recovery = opts.connectionStateRecovery;
+    this.observer = opts.observer ?? NO_OBSERVER;
     this.onError = opts.onError ?? ((err, event) => console.error(`socket.io handler for "${event}" failed:`, err));
     const path = o.path.endsWith("/") ? o.path : `${o.path}/`;
     this.engine = new EngineServer({
@@ -100,7 +106,7 @@ export class SocketIOServer {
   of(name: string): Namespace {
     const key = name.startsWith("/") ? name : `/${name}`;
     let nsp = this.namespaces.get(key);
-    if (!nsp) this.namespaces.set(key, (nsp = new Namespace(key, () => this.server, this.onError, this.recovery)));
+    if (!nsp) this.namespaces.set(key, (nsp = new Namespace(key, () => this.server, this.onError, this.observer, this.recovery)));
     return nsp;
   }
 

@@ -119,6 +119,7 @@ export class Socket {
       (this.acks ??= new Map()).set(id, last as AckCallback);
     }
     this.sendPacket({ type: SioType.EVENT, nsp: this.nsp.name, id, data: [event, ...args] });
+    this.nsp.observer.eventEmitted(event);
     return true;
   }
 
@@ -216,6 +217,7 @@ export class Socket {
       });
     }
     const event = String(args[0]);
+    this.nsp.observer.eventReceived(event);
     const rest = args.slice(1);
     let pending: Promise<unknown>[] | undefined;
     let heard = false;
@@ -268,6 +270,7 @@ export class Socket {
     this.inFlight = 0;
     this.detach(this);
     this.acks?.clear();
+    this.nsp.observer.disconnected(reason);
     this.emitReserved("disconnect", reason, description);
   }
 
