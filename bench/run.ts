@@ -8,6 +8,9 @@
  *   bun run bench --only chat     one scenario (broadcast, connections, chat, rest, db), results not saved
  *   bun run bench --only data     database sizes 10k / 100k / 1M messages: history, list, search, send (bench/data/run.ts)
  *   … --targets ours --repeats 1  (development) fewer servers or repeats, results not saved
+ *   bun run bench --only rest --pin   REST with the server and the embedded database on core 0, autocannon on core 1
+ * The REST scenario also measures seed-fastapi (bench/peers/seed_peer.py, the original Python service as its README
+ * describes it); without its venv it is skipped with a message (run `bash scripts/prepare-seed-peer.sh`).
  * Prints a markdown table, writes bench/results/latest.json (latest-quick.json for --quick),
  * and ends with `broadcast ratio vs socket.io-node: X.XX, vs socket.io-bun: Y.YY`.
  */
@@ -24,6 +27,9 @@ import { makeTargets, type Target } from "./lib/targets.ts";
 const quick = process.argv.includes("--quick");
 const arg = (name: string) => (process.argv.includes(name) ? process.argv[process.argv.indexOf(name) + 1] : undefined);
 const only = arg("--only");
+/** REST only: server and embedded database under `taskset -c 0`, autocannon under `taskset -c 1`. */
+const pin = process.argv.includes("--pin");
+if (pin && cpus().length < 2) throw new Error("--pin needs 2 CPUs");
 const wanted = (s: string) => !only || only === s;
 const root = resolve(import.meta.dir, "..");
 // The data benchmark (database sizes, REST reads) is a run of its own.
@@ -117,10 +123,16 @@ async function chatOnce(t: Target, rate: number) {
 }
 
 async function restRun(t: Target) {
-  await withServer(() => t.chat(`bench_rest_${slug(t.name)}_${Date.now()}`), async (server) => {
+  await withServer(() => t.chat(`bench_rest_${slug(t.name)}_${Date.now()}`, pin ? "0" : undefined), async (server) => {
     const settle_ms = await waitForQuiet(P.settleMaxMs);
-    record("rest", t.name, { ...(await restOnce(t, server, P.restSeconds, P.restConns)), settle_ms });
+    record("rest", t.name, { ...(await restOnce(t, server, P.restSeconds, P.restConns, pin ? "1" : undefined)), settle_ms });
   });
+}
+
+/** Sets the CPU affinity of every thread of a running process (`taskset -a -p`). */
+async function affinity(pid: number, cpus: string) {
+  const p = Bun.spawn(["taskset", "-a", "-p", "-c", cpus, String(pid)], { stdout: "ignore", stderr: "pipe" });
+  if ((await p.exited) !== 0) throw new Error(`taskset -p ${cpus} ${pid}: ${await new Response(p.stderr).text()}`);
 }
 
 async function dbCeiling(mongoUrl: string) {
@@ -138,16 +150,36 @@ const ownDb = mongoUrl ? null : await startEmbeddedDb({ dataDir: mkdtempSync(joi
 if (ownDb) mongoUrl = ownDb.url;
 const pick = arg("--targets")?.split(",");
 const targets = makeTargets(root, mongoUrl, SECRET).filter((t) => !pick || pick.includes(t.name));
+/** Targets that cannot run here (seed-fastapi without its venv): skipped with a message, not failed. */
+const skipped: Record<string, string> = {};
+for (const t of targets) {
+  const why = t.scenarios?.some(wanted) !== false ? t.unavailable?.() : null;
+  if (why) {
+    skipped[t.name] = why;
+    log(`SKIPPED ${t.name}: ${why}`);
+  }
+}
 if (arg("--repeats")) P.repeats = Number(arg("--repeats"));
 const partial = Boolean(only || pick || arg("--repeats"));
 try {
   const rounds = async (label: string, fn: (t: Target) => Promise<void>) => {
-    for (let i = 0; i < P.repeats; i++) for (const t of targets) await attempt(`${label} ${t.name} #${i + 1}`, () => fn(t));
+    const scenario = label.split("@")[0]!;
+    const ts = targets.filter((t) => !skipped[t.name] && (!t.scenarios || t.scenarios.includes(scenario)));
+    for (let i = 0; i < P.repeats; i++) for (const t of ts) await attempt(`${label} ${t.name} #${i + 1}`, () => fn(t));
   };
   if (wanted("broadcast")) await rounds("broadcast", broadcastOnce);
   if (wanted("connections")) await rounds("connections", connectionsOnce);
   if (wanted("chat")) for (const rate of P.chatRates) await rounds(`chat@${rate}`, (t) => chatOnce(t, rate));
-  if (wanted("rest")) await rounds("rest", restRun);
+  if (wanted("rest")) {
+    const cpuList = `0-${cpus().length - 1}`;
+    if (pin && ownDb) await affinity(ownDb.pid, "0");
+    if (pin && !ownDb) log("--pin: the database at MONGODB_URL is not ours to pin; only the servers and autocannon are pinned");
+    try {
+      await rounds("rest", restRun);
+    } finally {
+      if (pin && ownDb) await affinity(ownDb.pid, cpuList);
+    }
+  }
   if (wanted("db")) for (let i = 0; i < P.repeats; i++) await attempt(`db ceiling #${i + 1}`, () => dbCeiling(mongoUrl));
 } finally {
   await ownDb?.stop();
@@ -179,19 +211,25 @@ const machine = {
   database: ownDb ? "FerretDB v1.24.2 (SQLite, synchronous=normal), embedded" : "MONGODB_URL",
   loadavg_at_start: load0.map((x) => Math.round(x * 100) / 100),
   loadavg_at_end: loadavg().map((x) => Math.round(x * 100) / 100),
+  ...(pin ? { rest_pinning: ownDb ? "server and database on CPU 0, autocannon on CPU 1" : "server on CPU 0, autocannon on CPU 1 (database at MONGODB_URL not pinned)" } : {}),
 };
 const ratios = { ratio, chatRates: P.chatRates };
 const bNode = ratio("broadcast", "saturation_msgs_per_s", "ours", "socket.io-node");
 const bBun = ratio("broadcast", "saturation_msgs_per_s", "ours", "socket.io-bun");
+const seedList = ratio("rest", "list_rps", "ours", "seed-fastapi");
+const seedSend = ratio("rest", "send_rps", "ours", "seed-fastapi");
 if (!partial) {
   mkdirSync(join(root, "bench/results"), { recursive: true });
   const file = join(root, `bench/results/${quick ? "latest-quick" : "latest"}.json`);
   const doc = { mode: quick ? "quick" : "full", date: new Date().toISOString(), seconds: (Date.now() - started) / 1000, command: `bun run bench${quick ? " --quick" : ""}`,
     client: "bench/loadgen/raw-eio.ts: raw TCP + hand-written RFC 6455 frames, Engine.IO v4 / Socket.IO v5 text packets; not socket.io-client",
-    machine, params: P, ratios: { broadcast_vs_node: bNode, broadcast_vs_bun: bBun }, results, runs, errors };
+    machine, params: P, ratios: { broadcast_vs_node: bNode, broadcast_vs_bun: bBun, rest_list_vs_seed: seedList, rest_send_vs_seed: seedSend },
+    results, runs, errors, skipped };
   writeFileSync(file, `${JSON.stringify(doc, null, 2)}\n`);
 }
 console.log(table(results, ratios, machine, quick));
 if (errors.length) console.log(`\n${errors.length} measurement(s) failed: ${errors.join("; ")}`);
+for (const [name, why] of Object.entries(skipped)) console.log(`\nskipped ${name}: ${why}`);
+if (runs.rest?.["seed-fastapi"]) console.log(`REST ratio vs seed-fastapi: GET /api/conversations ${seedList.toFixed(2)}, POST /api/messages/send ${seedSend.toFixed(2)}`);
 console.log(`broadcast ratio vs socket.io-node: ${bNode.toFixed(2)}, vs socket.io-bun: ${bBun.toFixed(2)}`);
 process.exit(0);

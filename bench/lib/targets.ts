@@ -1,25 +1,36 @@
 /**
- * The three servers under test, each started as its own child process on
+ * The servers under test, each started as its own child process on
  * 127.0.0.1 with a free port: ours (this repository), the official socket.io
  * server on Node (default `ws` engine) and on Bun (@socket.io/bun-engine).
  * The peers run bench/peers/socketio-peer.mjs: one source, two engines.
+ * For the REST scenario only, seed-fastapi: the original Python service as its
+ * README describes it (bench/peers/seed_peer.py: FastAPI + Motor, one uvicorn
+ * worker), in the venv made by scripts/prepare-seed-peer.sh.
  */
+import { existsSync } from "node:fs";
 import { join } from "node:path";
 import { sign } from "hono/jwt";
 import { startServer, type ServerProc } from "./procs.ts";
 
-export type TargetName = "ours" | "socket.io-node" | "socket.io-bun";
-export const TARGETS: TargetName[] = ["ours", "socket.io-node", "socket.io-bun"];
+export type TargetName = "ours" | "socket.io-node" | "socket.io-bun" | "seed-fastapi";
+export const TARGETS: TargetName[] = ["ours", "socket.io-node", "socket.io-bun", "seed-fastapi"];
 
 export interface Target {
   name: TargetName;
+  /** The scenarios this target takes part in (all when absent). */
+  scenarios?: string[];
+  /** Why this target cannot run on this machine (then it is skipped), or null. */
+  unavailable?(): string | null;
   /** Server with the `join` / `bcast` handlers only (no database). */
   broadcast(): Promise<ServerProc>;
-  /** The chat server on database `db`. */
-  chat(db: string): Promise<ServerProc>;
-  /** A token for `email` (ours: REST login, which also registers the user; peers: signed with the shared secret). */
+  /** The chat server on database `db`; with `cpus`, run under `taskset -c cpus`. */
+  chat(db: string, cpus?: string): Promise<ServerProc>;
+  /** A token for `email` (ours and seed: REST login, which also registers the user; peers: signed with the shared secret). */
   token(url: string, email: string): Promise<string>;
 }
+
+/** `taskset -c cpus cmd…` (taskset execs the command: same pid), or cmd as it is. */
+const pinned = (cmd: string[], cpus?: string) => (cpus ? ["taskset", "-c", cpus, ...cmd] : cmd);
 
 const POLL = "/socket.io/?EIO=4&transport=polling";
 
@@ -27,6 +38,7 @@ export function makeTargets(root: string, mongoUrl: string, secret: string): Tar
   const bun = process.execPath;
   const peerFile = join(root, "bench/peers/socketio-peer.mjs");
   const peerToken = async (_url: string, email: string) => sign({ sub: email, exp: Math.floor(Date.now() / 1000) + 3600 }, secret, "HS256");
+  const seedPython = join(root, ".cache/seedpeer/bin/python");
   const peerEnv = (db: string) => ({ MONGODB_URL: mongoUrl, DATABASE_NAME: db, JWT_SECRET_KEY: secret });
   // Production refuses AUTH_MODE=open: the bench logs in as a host backend would. Limits are lifted so the
   // load generators (one user with 19,500 sockets, one REST user at full speed) measure the server, not its budgets.
@@ -36,9 +48,9 @@ export function makeTargets(root: string, mongoUrl: string, secret: string): Tar
     {
       name: "ours",
       broadcast: () => startServer([bun, join(root, "bench/peers/ours-broadcast.ts")], {}, POLL),
-      chat: (db) =>
+      chat: (db, cpus) =>
         startServer(
-          [bun, join(root, "src/main.ts")],
+          pinned([bun, join(root, "src/main.ts")], cpus),
           { NODE_ENV: "production", MONGODB_URL: mongoUrl, DATABASE_NAME: db, JWT_SECRET_KEY: secret, LOG_LEVEL: "error", ...oursEnv },
           "/health",
         ),
@@ -47,14 +59,25 @@ export function makeTargets(root: string, mongoUrl: string, secret: string): Tar
     {
       name: "socket.io-node",
       broadcast: () => startServer(["node", peerFile], {}, POLL),
-      chat: (db) => startServer(["node", peerFile], peerEnv(db), POLL),
+      chat: (db, cpus) => startServer(pinned(["node", peerFile], cpus), peerEnv(db), POLL),
       token: peerToken,
     },
     {
       name: "socket.io-bun",
       broadcast: () => startServer([bun, peerFile], { PEER_ENGINE: "bun" }, POLL),
-      chat: (db) => startServer([bun, peerFile], { PEER_ENGINE: "bun", ...peerEnv(db) }, POLL),
+      chat: (db, cpus) => startServer(pinned([bun, peerFile], cpus), { PEER_ENGINE: "bun", ...peerEnv(db) }, POLL),
       token: peerToken,
+    },
+    {
+      name: "seed-fastapi",
+      scenarios: ["rest"],
+      unavailable: () =>
+        existsSync(seedPython) ? null : `no Python venv at .cache/seedpeer: run \`bash scripts/prepare-seed-peer.sh\` (FastAPI, uvicorn, Motor from PyPI)`,
+      broadcast: () => Promise.reject(new Error("seed-fastapi takes part in the REST scenario only")),
+      // One uvicorn worker, no reload, log level warning (set in seed_peer.py's __main__).
+      chat: (db, cpus) => startServer(pinned([seedPython, join(root, "bench/peers/seed_peer.py")], cpus), peerEnv(db), "/health"),
+      // The seed's open login (it has no API keys); the key header is ignored there.
+      token: (url, email) => oursToken(url, email, ""),
     },
   ];
 }
