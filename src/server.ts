@@ -201,6 +201,7 @@ export async function startServer(cfg: Config, mongoUrl: string, log: Logger, ex
         const started = Date.now();
         draining = true;
         await io.close();
+        services.presence.endGraces();
         const requestsDone = server.stop(false);
         const left = () => Math.max(0, cfg.SHUTDOWN_TIMEOUT_MS - (Date.now() - started));
         const drained = (await gateway.drain(left())) && (await settlesWithin(requestsDone, left()));

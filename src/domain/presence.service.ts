@@ -76,10 +76,27 @@ export class PresenceService {
     });
   }
 
-  /** Drops pending grace periods (server stopping): nothing is announced after the stop. */
-  close(): void {
-    for (const list of this.graces.values()) for (const g of list) clearTimeout(g.timer);
+  /**
+   * Ends every pending grace period now, as if it ran out (server stopping: the lost sockets cannot come back
+   * to this process), so their offline updates run while the stop still waits for in-flight work.
+   */
+  endGraces(): void {
+    const all = [...this.graces.values()].flat();
     this.graces.clear();
+    for (const g of all) {
+      clearTimeout(g.timer);
+      g.end(true);
+    }
+  }
+
+  /** Drops pending grace periods without announcing anything (after the stop). */
+  close(): void {
+    const all = [...this.graces.values()].flat();
+    this.graces.clear();
+    for (const g of all) {
+      clearTimeout(g.timer);
+      g.end(false);
+    }
   }
 
   isOnline(email: string): boolean {

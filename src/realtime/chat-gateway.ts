@@ -178,7 +178,7 @@ export function attachChatGateway(o: ChatGatewayOptions): ChatGateway {
     releaseOnConnect.get(socket)?.();
     releaseOnConnect.delete(socket);
     sessions.start(user);
-    log.info("socket connected", { sid: socket.id, transport: socket.session.transport, recovered: socket.recovered });
+    log.info("socket connected", { sid: socket.id, email: user.email, transport: socket.session.transport, recovered: socket.recovered });
     inFlight.track(services.presence.connected(user.email).catch((err) => log.error("presence update failed", { sid: socket.id, err })));
 
     // One dispatcher per socket instead of a closure per event: idle sockets stay small.
@@ -207,7 +207,7 @@ export function attachChatGateway(o: ChatGatewayOptions): ChatGateway {
 
     socket.on("disconnect", (reason: DisconnectReason) => {
       sessions.end(user);
-      log.info("socket disconnected", { sid: socket.id, reason });
+      log.info("socket disconnected", { sid: socket.id, email: user.email, reason });
       // Only a lost transport may come back; the client's DISCONNECT (or the server's) ends presence at once.
       const grace = LOST_TRANSPORT.has(reason) ? o.presenceGraceMs : 0;
       inFlight.track(

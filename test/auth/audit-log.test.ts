@@ -63,7 +63,8 @@ test("LOG_LEVEL=debug: connects, disconnects with their reason, handler timings"
   await request(c, "get_online_users");
   c.disconnect();
   await waitUntil(() => lines.some((l) => l.msg === "socket disconnected" && l.fields.email === carol.email), 3000, "the disconnect line");
-  const mine = lines.filter((l) => l.level === "debug" && (l.fields.email === carol.email || l.fields.sid === c.id || l.msg === "socket event"));
+  // Connects and disconnects are info lines (debug includes them), handler timings debug lines.
+  const mine = lines.filter((l) => (l.level === "debug" || l.level === "info") && (l.fields.email === carol.email || l.fields.sid === c.id || l.msg === "socket event"));
   expect(mine.find((l) => l.msg === "socket connected")?.fields).toMatchObject({ email: carol.email });
   expect(mine.find((l) => l.msg === "socket disconnected" && l.fields.email === carol.email)?.fields.reason).toBe("client namespace disconnect");
   const timing = mine.find((l) => l.msg === "socket event" && l.fields.event === "get_online_users");

@@ -91,7 +91,7 @@ test("two users chat through the demo page", async () => {
 }, 90_000);
 
 test("the demo is off in production unless DEMO_ENABLED=true", async () => {
-  const prod = await startTestServer("demoprod", { NODE_ENV: "production" });
+  const prod = await startTestServer("demoprod", { NODE_ENV: "production", AUTH_MODE: "trusted", AUTH_API_KEYS: "k".repeat(32) });
   try {
     expect((await fetch(`${prod.url}/demo`)).status).toBe(404);
   } finally {

@@ -110,7 +110,7 @@ test("METRICS_PORT serves /metrics on its own listener, not on the main port", a
 });
 
 test("in production, /metrics is never open on the main port", async () => {
-  const prod = await startTestServer("metricsprod", { NODE_ENV: "production" });
+  const prod = await startTestServer("metricsprod", { NODE_ENV: "production", AUTH_MODE: "trusted", AUTH_API_KEYS: "k".repeat(32) });
   try {
     expect((await fetch(`${prod.url}/metrics`)).status).toBe(404);
   } finally {
