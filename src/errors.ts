@@ -50,5 +50,16 @@ export class AppError extends Error {
 export const isAppError = (e: unknown): e is AppError => e instanceof AppError;
 
 /** A MongoDB driver error meaning the database cannot be reached (REST 503, sockets DATABASE_UNAVAILABLE). */
-export const isDatabaseUnavailable = (e: unknown): boolean =>
-  e instanceof Error && /^Mongo(ServerSelection|Network|NotConnected|Topology)/.test(e.name);
+/**
+ * Whether a failure means "the database cannot be reached right now" (answered DATABASE_UNAVAILABLE, 503)
+ * rather than a bug: the driver's connection errors, and errors that wrap one (a bulk write whose
+ * connection was reset carries the network error as its cause or only in its message).
+ */
+export function isDatabaseUnavailable(e: unknown, depth = 0): boolean {
+  if (!(e instanceof Error) || depth > 3) return false;
+  if (/^Mongo(ServerSelection|Network|NotConnected|Topology|PoolCleared|ServerClosed|ClientClosed)/.test(e.name)) return true;
+  const labeled = e as { hasErrorLabel?: (label: string) => boolean };
+  if (typeof labeled.hasErrorLabel === "function" && (labeled.hasErrorLabel("NetworkError") || labeled.hasErrorLabel("ResetPool"))) return true;
+  if (/^Mongo/.test(e.name) && /\b(ECONNRESET|ECONNREFUSED|EPIPE|ETIMEDOUT)\b|connection .*closed/i.test(e.message)) return true;
+  return isDatabaseUnavailable((e as { cause?: unknown }).cause, depth + 1);
+}

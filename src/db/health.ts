@@ -3,11 +3,19 @@
  * it is up and every 200 ms while it is down (so recovery shows quickly). Health
  * checks and the write path read the cached state instead of waiting on the
  * driver, which would take its server-selection timeout to say "down".
+ *
+ * Self-healing: when the database stays unreachable for `stuckAfterMs`, `onStuck`
+ * runs (at most once per that interval) — the connection is rebuilt. Under Bun,
+ * the driver's monitor can hang forever in a heartbeat that started while the
+ * database process was dying (neither succeeded nor failed), so the driver would
+ * never see the restarted database; a fresh client does.
  */
 import type { Db } from "mongodb";
 
 export interface DbHealth {
   isUp(): boolean;
+  /** How many times the connection was rebuilt because the database stayed away. */
+  rebuilds(): number;
   /** Resolves with the state after one ping now (tests, start-up). */
   check(): Promise<boolean>;
   close(): void;
@@ -18,6 +26,8 @@ export interface DbHealthOptions {
   downIntervalMs?: number;
   timeoutMs?: number;
   onChange?: (up: boolean) => void;
+  stuckAfterMs?: number;
+  onStuck?: () => Promise<void>;
 }
 
 export function monitorDbHealth(db: Db, opts: DbHealthOptions = {}): DbHealth {
@@ -27,6 +37,10 @@ export function monitorDbHealth(db: Db, opts: DbHealthOptions = {}): DbHealth {
   let up = true;
   let closed = false;
   let timer: ReturnType<typeof setTimeout> | undefined;
+  const stuckAfter = opts.stuckAfterMs ?? 2000;
+  let downSince = 0;
+  let lastKick = 0;
+  let kicks = 0;
 
   const check = async (): Promise<boolean> => {
     let ok: boolean;
@@ -38,7 +52,14 @@ export function monitorDbHealth(db: Db, opts: DbHealthOptions = {}): DbHealth {
     }
     if (ok !== up && !closed) {
       up = ok;
+      downSince = up ? 0 : Date.now();
       opts.onChange?.(up);
+    }
+    const now = Date.now();
+    if (!ok && !closed && opts.onStuck && now - downSince >= stuckAfter && now - lastKick >= stuckAfter) {
+      lastKick = now;
+      kicks++;
+      await opts.onStuck().catch(() => {});
     }
     return ok;
   };
@@ -54,6 +75,7 @@ export function monitorDbHealth(db: Db, opts: DbHealthOptions = {}): DbHealth {
 
   return {
     isUp: () => up,
+    rebuilds: () => kicks,
     check,
     close() {
       closed = true;

@@ -114,7 +114,15 @@ export async function connectDatabase(
   });
   await client.connect();
   const db = client.db(dbName);
-  const health = monitorDbHealth(db, { onChange: onHealthChange });
+  const health = monitorDbHealth(db, {
+    onChange: onHealthChange,
+    // Rebuild the connection when the database stays away (see health.ts): the same client connects anew,
+    // and the collections the repositories hold go through it.
+    onStuck: async () => {
+      await client.close(true).catch(() => {});
+      await client.connect();
+    },
+  });
   return {
     client,
     db,

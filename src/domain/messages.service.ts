@@ -40,7 +40,7 @@ export class MessagesService {
     private readonly conversations: ConversationsService,
     private readonly publisher: () => ChatPublisher,
     writeConcurrency: number,
-    isDatabaseUp: () => boolean = () => true,
+    private readonly isDatabaseUp: () => boolean = () => true,
   ) {
     this.writer = new MessageWriter(conversationsRepo, messagesRepo, writeConcurrency, isDatabaseUp);
   }
@@ -53,6 +53,8 @@ export class MessagesService {
     if (input.to_email === sender.email) {
       throw new AppError("CANNOT_MESSAGE_SELF", "you cannot send a message to yourself");
     }
+    // Known to be down: refuse before any lookup, so sends do not queue behind driver timeouts.
+    if (!this.isDatabaseUp()) throw new AppError("DATABASE_UNAVAILABLE", "database unavailable, try again later");
     const turn = this.intake.enter(origin);
     try {
       return await this.sendInTurn(sender, input, turn);

@@ -1,0 +1,147 @@
+/**
+ * The data benchmark: `bun run bench --only data` (about 5 minutes; `--quick`
+ * stops at 100,000 messages). For each size it seeds a fresh database with the
+ * server's own documents (seed.ts), starts the server on it (measuring the
+ * start-up), and measures through the REST API, one request at a time:
+ * the newest history page of a 2,000-message conversation, a page deep in it
+ * by cursor, the hot user's list of 200 conversations, a user search, and
+ * sends (sequential latency, then throughput with 20 in flight).
+ * Ends with `history p50 ratio <largest>/<smallest>: X.XX`.
+ */
+import { mkdtempSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join, resolve } from "node:path";
+import { connectDatabase } from "../../src/db/mongo.ts";
+import { startEmbeddedDb } from "../../src/embedded-db/embedded-db.ts";
+import { median } from "../lib/procs.ts";
+import { startServer } from "../lib/procs.ts";
+import { HOT_USER, seed, type SeedPlan } from "./seed.ts";
+
+const quick = process.argv.includes("--quick");
+const root = resolve(import.meta.dir, "../..");
+const log = (s: string) => process.stderr.write(`${s}\n`);
+const SIZES: SeedPlan[] = [
+  { messages: 10_000, conversations: 1_000, users: 100 },
+  { messages: 100_000, conversations: 10_000, users: 1_000 },
+  ...(quick ? [] : [{ messages: 1_000_000, conversations: 100_000, users: 10_000 }]),
+];
+const SAMPLES = quick ? 100 : 300;
+
+const pct = (xs: number[], p: number) => {
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.min(s.length - 1, Math.floor((p / 100) * s.length))] ?? Number.NaN;
+};
+
+/** Sequential timed requests after a short warm-up: [p50, p99] in ms. */
+async function latency(n: number, req: (i: number) => Promise<Response>): Promise<[number, number]> {
+  for (let i = 0; i < 20; i++) await (await req(-1 - i)).arrayBuffer();
+  const xs: number[] = [];
+  for (let i = 0; i < n; i++) {
+    const t = performance.now();
+    const res = await req(i);
+    await res.arrayBuffer();
+    if (!res.ok) throw new Error(`${res.url}: ${res.status}`);
+    xs.push(performance.now() - t);
+  }
+  return [median(xs), pct(xs, 99)];
+}
+
+async function throughput(total: number, inFlight: number, req: (i: number) => Promise<Response>): Promise<number> {
+  let next = 0;
+  const t = performance.now();
+  await Promise.all(
+    Array.from({ length: inFlight }, async () => {
+      while (next < total) {
+        const res = await req(next++);
+        if (!res.ok) throw new Error(`${res.url}: ${res.status}`);
+        await res.arrayBuffer();
+      }
+    }),
+  );
+  return total / ((performance.now() - t) / 1000);
+}
+
+async function measure(mongoUrl: string, plan: SeedPlan) {
+  const dbName = `bench_data_${plan.messages}_${Date.now()}`;
+  const db = await connectDatabase(mongoUrl, dbName);
+  let seeded;
+  try {
+    seeded = await seed(db.collections, plan, (s) => log(`  seed ${plan.messages}: ${s}`));
+  } finally {
+    await db.close();
+  }
+  log(`  seeded ${plan.messages} messages in ${seeded.seconds.toFixed(1)} s`);
+  const t0 = performance.now();
+  const server = await startServer(
+    [process.execPath, join(root, "src/main.ts")],
+    {
+      NODE_ENV: "development",
+      MONGODB_URL: mongoUrl,
+      DATABASE_NAME: dbName,
+      LOG_LEVEL: "error",
+      // The benchmark measures the database paths, not the limits.
+      RATE_SEND_PER_10S: "1000000000",
+      RATE_REST_WRITE_PER_MIN: "1000000000",
+      RATE_SEARCH_PER_MIN: "1000000000",
+      RATE_SIGNUP_PER_IP_PER_HOUR: "1000000000",
+    },
+    "/health",
+    60_000,
+  );
+  const startup_s = (performance.now() - t0) / 1000;
+  try {
+    const login = await fetch(`${server.url}/api/auth/login`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ email: HOT_USER, name: "Bench User 0" }),
+    });
+    if (!login.ok) throw new Error(`login: ${login.status} ${await login.text()}`);
+    const { access_token } = (await login.json()) as { access_token: string };
+    const headers = { authorization: `Bearer ${access_token}`, "content-type": "application/json" };
+    const get = (path: string) => fetch(`${server.url}${path}`, { headers });
+    const history = `/api/conversations/${seeded.hotConversationId}/messages`;
+    const send = (i: number) =>
+      fetch(`${server.url}/api/messages/send`, { method: "POST", headers, body: JSON.stringify({ to_email: seeded.hotPeer, message: `bench ${i}` }) });
+    const row = {
+      messages: plan.messages,
+      startup_s,
+      history: await latency(SAMPLES, () => get(`${history}?limit=50`)),
+      deep: await latency(SAMPLES, (i) => get(`${history}?limit=50&before=${100 + (Math.abs(i) % 50)}`)),
+      list: await latency(SAMPLES, () => get("/api/conversations?limit=200")),
+      search: await latency(SAMPLES, (i) => get(`/api/users/search?query=user${(Math.abs(i) % 90) + 10}`)),
+      send: await latency(SAMPLES, send),
+      send_per_s: await throughput(quick ? 500 : 2000, 20, send),
+    };
+    const listed = (await (await get("/api/conversations?limit=200")).json()) as unknown[];
+    if (listed.length !== 200) throw new Error(`expected the hot user's 200 conversations, got ${listed.length}`);
+    log(`  ${JSON.stringify(row)}`);
+    return row;
+  } finally {
+    await server.stop();
+  }
+}
+
+const f = (x: number, d = 1) => x.toFixed(d);
+let mongoUrl = process.env.MONGODB_URL ?? "";
+const own = mongoUrl ? null : await startEmbeddedDb({ dataDir: mkdtempSync(join(tmpdir(), "bench-data-")), projectRoot: root });
+if (own) mongoUrl = own.url;
+const rows = [];
+try {
+  for (const plan of SIZES) {
+    log(`size ${plan.messages} messages, ${plan.conversations} conversations, ${plan.users} users`);
+    rows.push(await measure(mongoUrl, plan));
+  }
+} finally {
+  await own?.stop();
+}
+console.log("| messages | start-up s | history page p50/p99 ms | deep page (cursor) p50/p99 | list of 200 p50/p99 | user search p50/p99 | send p50/p99 ms | sends/s (20 in flight) |");
+console.log("|---:|---:|---:|---:|---:|---:|---:|---:|");
+for (const r of rows) {
+  const pair = ([a, b]: [number, number]) => `${f(a)} / ${f(b)}`;
+  console.log(`| ${r.messages.toLocaleString("en-US")} | ${f(r.startup_s)} | ${pair(r.history)} | ${pair(r.deep)} | ${pair(r.list)} | ${pair(r.search)} | ${pair(r.send)} | ${f(r.send_per_s, 0)} |`);
+}
+const first = rows[0]!;
+const last = rows[rows.length - 1]!;
+const label = (n: number) => (n >= 1_000_000 ? `${n / 1_000_000}M` : `${n / 1000}k`);
+console.log(`history p50 ratio ${label(last.messages)}/${label(first.messages)}: ${(last.history[0] / first.history[0]).toFixed(2)}`);
+process.exit(0);
