@@ -81,21 +81,20 @@ export class PresenceService {
    * to this process), so their offline updates run while the stop still waits for in-flight work.
    */
   endGraces(): void {
-    const all = [...this.graces.values()].flat();
-    this.graces.clear();
-    for (const g of all) {
-      clearTimeout(g.timer);
-      g.end(true);
-    }
+    this.finishGraces(true);
   }
 
   /** Drops pending grace periods without announcing anything (after the stop). */
   close(): void {
+    this.finishGraces(false);
+  }
+
+  private finishGraces(elapsed: boolean): void {
     const all = [...this.graces.values()].flat();
     this.graces.clear();
     for (const g of all) {
       clearTimeout(g.timer);
-      g.end(false);
+      g.end(elapsed);
     }
   }
 
