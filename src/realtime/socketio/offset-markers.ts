@@ -18,7 +18,7 @@
 import type { EngineSession } from "../engine/session.ts";
 import type { BroadcastTarget } from "./adapter.ts";
 import type { Namespace } from "./namespace.ts";
-import { encodePacket, SioType } from "./parser.ts";
+import { SioType } from "./parser.ts";
 import type { RecoveryLog } from "./recovery.ts";
 
 /** The marker's event name: reserved-looking (socket.io's own prefix, a colon), so no application emits it. */
@@ -28,58 +28,79 @@ export const OFFSET_EVENT = "sio:offset";
 const MAX_COVER_CHECK = 8;
 
 export class OffsetMarkers {
-  private pending = new Map<string, BroadcastTarget>();
+  /** Targets of this tick by key: one room and no exclusions (the common case) by the room itself, others composed. */
+  private readonly pendingRoom = new Map<string, BroadcastTarget>();
+  private readonly pending = new Map<string, BroadcastTarget>();
   private held: EngineSession[] = [];
   private scheduled = false;
+  /** The marker's text up to its offset (`2["sio:offset","`, with the namespace when not "/"). */
+  private readonly head: string;
 
   constructor(
     private readonly nsp: Namespace,
     private readonly log: RecoveryLog,
-  ) {}
+  ) {
+    this.head = `${SioType.EVENT}${nsp.name === "/" ? "" : `${nsp.name},`}["${OFFSET_EVENT}","`;
+  }
 
   /** A broadcast to `target` was just logged and written: its marker follows at the end of the tick. */
   add(target: BroadcastTarget): void {
-    const key = keyOf(target);
-    if (!this.pending.has(key)) this.pending.set(key, target);
+    const { rooms, except, exceptSocket } = target;
+    if (rooms.size === 1 && except.size === 0 && !exceptSocket) {
+      const [room] = rooms as Set<string>;
+      if (!this.pendingRoom.has(room!)) this.pendingRoom.set(room!, target);
+    } else {
+      const key = keyOf(target);
+      if (!this.pending.has(key)) this.pending.set(key, target);
+    }
     if (!this.scheduled) {
       this.scheduled = true;
       queueMicrotask(this.flush);
     }
   }
 
-  /** A broadcast was buffered for a polling session: keep its GET waiting until the marker is buffered too. */
+  /** A broadcast is about to be buffered for a polling session: keep its GET waiting until the marker is buffered too. */
   hold(session: EngineSession): void {
     if (session.holdFlush()) this.held.push(session);
   }
 
-  /** The marker telling a client it has been sent every broadcast so far (null when nothing was broadcast). */
-  frames(): ReturnType<typeof encodePacket> | null {
+  /**
+   * The marker telling a client it has been sent every broadcast so far (null when nothing was broadcast). Built
+   * as text: the offset is `[0-9a-z.]` only, so it needs no JSON escaping (and this is once per tick, not per event).
+   */
+  frames(): [string] | null {
     const offset = this.log.currentOffset();
-    return offset === null ? null : encodePacket({ type: SioType.EVENT, nsp: this.nsp.name, data: [OFFSET_EVENT, offset] });
+    return offset === null ? null : [`${this.head}${offset}"]`];
   }
 
   private readonly flush = (): void => {
     this.scheduled = false;
-    const targets = [...this.pending.values()];
-    this.pending.clear();
-    const held = this.held;
-    this.held = [];
+    const { pendingRoom, pending, held } = this;
+    if (held.length > 0) this.held = [];
     try {
       const frames = this.frames();
       if (!frames) return;
+      const { adapter, sockets } = this.nsp;
+      if (pendingRoom.size + pending.size === 1) {
+        for (const t of pendingRoom.values()) adapter.broadcast(frames, t, sockets.values());
+        for (const t of pending.values()) adapter.broadcast(frames, t, sockets.values());
+        return;
+      }
+      const targets = [...pendingRoom.values(), ...pending.values()];
       for (let i = 0; i < targets.length; i++) {
         if (targets.length <= MAX_COVER_CHECK && dominated(targets, i)) continue;
-        this.nsp.adapter.broadcast(frames, targets[i]!, this.nsp.sockets.values());
+        adapter.broadcast(frames, targets[i]!, sockets.values());
       }
     } finally {
+      pendingRoom.clear();
+      pending.clear();
       for (const s of held) s.releaseFlush();
     }
   };
 }
 
-/** One key per distinct target; the common case (one room, no exclusions) is the room name itself. */
+/** One key per distinct target (rooms, except rooms, excluded socket). */
 function keyOf({ rooms, except, exceptSocket }: BroadcastTarget): string {
-  if (rooms.size === 1 && except.size === 0 && !exceptSocket) for (const r of rooms) return `r${r}`;
   return `${[...rooms].sort().join("\u0001")}\u0000${[...except].sort().join("\u0001")}\u0000${exceptSocket?.id ?? ""}`;
 }
 
