@@ -53,7 +53,7 @@ export class EngineSession {
   pendingGet: ((body: string) => void) | null = null;
   postActive = false;
   private buffer: Packet[] = [];
-  /** Set by holdFlush: the held GET is not answered until releaseFlush (end of the tick). */
+  /** Set by holdFlush: the held GET is not answered until releaseFlush (end of the event-loop turn). */
   private held = false;
   private readonly gate = new ReadGate(
     (data) => this.listener.onMessage(data),
@@ -103,7 +103,7 @@ export class EngineSession {
   /**
    * Keeps what is written from now on in the buffer, even with a GET waiting, until releaseFlush: packets
    * that must reach a polling client together (a broadcast and the offset marker that follows it in the same
-   * tick) leave in one response. Returns false when already held. Never used with recovery off.
+   * event-loop turn) leave in one response. Returns false when already held. Never used with recovery off.
    */
   holdFlush(): boolean {
     if (this.held) return false;

@@ -41,7 +41,7 @@ export class BroadcastOperator {
   emit(event: string, ...args: unknown[]): boolean {
     const frames = encodePacket({ type: SioType.EVENT, nsp: this.nsp.name, data: [event, ...args] });
     const target = this.target();
-    // With recovery on: logged as sent (no offset in the event), and an offset marker follows at the end of the tick.
+    // With recovery on: logged as sent (no offset in the event), and an offset marker follows at the end of the event-loop turn.
     this.nsp.recovery?.append(frames, target);
     this.nsp.adapter.broadcast(frames, target, this.nsp.sockets.values());
     this.nsp.markers?.add(target);

@@ -9,9 +9,12 @@
  *   websocket members, per-socket writes for polling members), after them on the same stream. Its offset is the
  *   newest log sequence when it is sent: every broadcast logged before it has already been written to all its
  *   recipients, so a client that has seen marker M has been sent every broadcast up to M that reached it.
- * - Coalesced: the broadcasts of one tick to the same target (rooms, except rooms, excluded socket) get one marker,
- *   after the last of them, encoded once for all targets of the tick; a target whose recipients are a subset of
- *   another target's gets none (chat: `new_message` to both users and `message_notification` to one, one marker).
+ * - Coalesced: the broadcasts of one event-loop turn to the same target (rooms, except rooms, excluded socket) get
+ *   one marker, after the last of them, encoded once for all targets of the turn; a target whose recipients are a
+ *   subset of another target's gets none (chat: `new_message` to both users and `message_notification` to one: one
+ *   marker). setImmediate, not a microtask: Bun drains microtasks after each incoming message's callback, so a
+ *   microtask would give every broadcast triggered by a client message its own marker (200 messages read in one
+ *   turn, each broadcasting: 200 markers with a microtask, 2 with setImmediate).
  * - Polling members written to by a broadcast hold their waiting GET until the markers are out, so a broadcast and
  *   its marker leave in the same response.
  */
@@ -24,11 +27,11 @@ import type { RecoveryLog } from "./recovery.ts";
 /** The marker's event name: reserved-looking (socket.io's own prefix, a colon), so no application emits it. */
 export const OFFSET_EVENT = "sio:offset";
 
-/** Beyond this many distinct targets in one tick, every target gets its marker (no quadratic subset check). */
+/** Beyond this many distinct targets in one turn, every target gets its marker (no quadratic subset check). */
 const MAX_COVER_CHECK = 8;
 
 export class OffsetMarkers {
-  /** Targets of this tick by key: one room and no exclusions (the common case) by the room itself, others composed. */
+  /** Targets of this turn by key: one room and no exclusions (the common case) by the room itself, others composed. */
   private readonly pendingRoom = new Map<string, BroadcastTarget>();
   private readonly pending = new Map<string, BroadcastTarget>();
   private held: EngineSession[] = [];
@@ -43,7 +46,7 @@ export class OffsetMarkers {
     this.head = `${SioType.EVENT}${nsp.name === "/" ? "" : `${nsp.name},`}["${OFFSET_EVENT}","`;
   }
 
-  /** A broadcast to `target` was just logged and written: its marker follows at the end of the tick. */
+  /** A broadcast to `target` was just logged and written: its marker follows at the end of the turn. */
   add(target: BroadcastTarget): void {
     const { rooms, except, exceptSocket } = target;
     if (rooms.size === 1 && except.size === 0 && !exceptSocket) {
@@ -55,7 +58,7 @@ export class OffsetMarkers {
     }
     if (!this.scheduled) {
       this.scheduled = true;
-      queueMicrotask(this.flush);
+      setImmediate(this.flush);
     }
   }
 
@@ -66,7 +69,7 @@ export class OffsetMarkers {
 
   /**
    * The marker telling a client it has been sent every broadcast so far (null when nothing was broadcast). Built
-   * as text: the offset is `[0-9a-z.]` only, so it needs no JSON escaping (and this is once per tick, not per event).
+   * as text: the offset is `[0-9a-z.]` only, so it needs no JSON escaping (and this is once per turn, not per event).
    */
   frames(): [string] | null {
     const offset = this.log.currentOffset();

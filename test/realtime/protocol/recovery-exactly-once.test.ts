@@ -10,6 +10,9 @@ import type { Socket } from "../../../src/realtime/socketio/socket.ts";
 import { waitFor, waitUntil } from "../../helpers/wait.ts";
 import { startHarness, type Harness } from "./harness.ts";
 
+/** Ends the event-loop turn: the offset markers of the broadcasts so far have been written (they use setImmediate). */
+const turn = () => new Promise<void>((resolve) => setImmediate(resolve));
+
 const harnesses: Harness[] = [];
 const clients: ClientSocket[] = [];
 afterEach(() => {
@@ -35,11 +38,11 @@ async function setup(transport: "websocket" | "polling") {
   expect(c.recovered).toBe(false);
   const id = c.id!;
   /**
-   * A direct emit from a later tick: it reaches the client after every broadcast sent so far and after their markers
+   * A direct emit from a later turn: it reaches the client after every broadcast sent so far and after their markers
    * (same stream, written later), so once the client has it, it holds the offset of everything it received.
    */
   const sync = async () => {
-    await null;
+    await turn();
     const synced = waitFor(c, "sync", 3000, "the sync emit");
     // Not a bare emit("sync"): the official client takes the last string of ANY event, its name included, as its
     // offset, and "sync" is no offset of ours (the session would not be recovered).
@@ -58,12 +61,12 @@ async function setup(transport: "websocket" | "polling") {
 describe.each(["websocket", "polling"] as const)("official client over %s", (transport) => {
   test("every message exactly once, in order, across a drop on the first connection; recovered === true", async () => {
     const { h, c, id, got, sync, dropped } = await setup(transport);
-    // Before the drop: two in one tick, then one per tick, to the room, to everyone, to the socket's own room.
+    // Before the drop: two in one turn, then one per turn, to the room, to everyone, to the socket's own room.
     h.io.to("news").emit("m", 1);
     h.io.to("news").emit("m", 2);
-    await null;
+    await turn();
     h.io.emit("m", 3);
-    await null;
+    await turn();
     h.io.to(id).emit("m", 4);
     await waitUntil(() => got.length === 4, 3000, "four messages before the drop");
     await sync();
@@ -73,7 +76,7 @@ describe.each(["websocket", "polling"] as const)("official client over %s", (tra
     expect(await gone).toBe("transport close");
     h.io.to("news").emit("m", 5);
     h.io.to("news").emit("m", 6);
-    await null;
+    await turn();
     h.io.emit("m", 7);
     h.io.to("elsewhere").emit("m", -1);
     h.io.to(id).emit("m", 8);

@@ -146,7 +146,7 @@ describe("raw frames", () => {
     expect(pid).toBeUndefined();
     h.io.emit("hello", 1);
     h.io.emit("hello", 2);
-    await null; // a marker would be written at the end of the tick
+    await new Promise<void>((resolve) => setImmediate(resolve)); // a marker would be written at the end of the turn
     sockets.get(sid)!.emit("sync");
     expect(await ws.next()).toBe('42["hello",1]');
     expect(await ws.next()).toBe('42["hello",2]');
@@ -172,7 +172,7 @@ describe("raw frames", () => {
     b.ws.close();
   });
 
-  test("broadcasts of one tick share one marker per target, after the last of them; a covered target gets none", async () => {
+  test("broadcasts of one event-loop turn share one marker per target, after the last of them; a covered target gets none", async () => {
     const srv = recoveringServer();
     const a = await rawConnect(srv.h);
     const sync = (c: { sid: string }) => srv.sockets.get(c.sid)!.emit("sync");
