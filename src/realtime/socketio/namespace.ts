@@ -92,18 +92,20 @@ export class Namespace {
    * The socket passed the middlewares and got its CONNECT reply: join its rooms, replay what a recovered
    * socket missed (before anything the connection listeners send), then announce it.
    */
-  connected(socket: Socket, restored?: { rooms: string[]; missed: RawData[][] }): void {
+  connected(socket: Socket, restored?: { rooms: string[]; frames: RawData[][]; from: number }): void {
     this.sockets.set(socket.id, socket);
     socket.join(socket.id);
     if (restored) {
       socket.join(restored.rooms);
-      for (const frames of restored.missed) socket.sendFrames(frames);
+      for (const frames of restored.frames) socket.sendFrames(frames);
       // The client still holds the offset it came back with; everything logged so far has now been replayed to it
       // or never reached it, so it gets the current offset (else its next recovery would rely on sinceSeq alone).
       const marker = this.markers?.frames();
       if (marker) socket.sendFrames(marker);
     }
-    if (this.recovery) socket.sinceSeq = this.recovery.nextSeq;
+    // What the client surely read: everything before its connect, but for a recovered socket only what came before its
+    // replay (queued, not yet read: a drop before the replay's marker is read must replay it again, not lose it).
+    if (this.recovery) socket.sinceSeq = restored ? restored.from : this.recovery.nextSeq;
     if (socket.pid) this.byPid.set(socket.pid, socket);
     this.observer.connected();
     for (const fn of this.connectionListeners) {

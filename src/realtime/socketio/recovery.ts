@@ -52,7 +52,7 @@ export interface PersistedSession {
   rooms: string[];
   data: Record<string, unknown>;
   disconnectedAt: number;
-  /** First log sequence the client may not have received (its connect, or its last answered ping). */
+  /** First log sequence the client may not have received (its connect or the start of its replay, or its last answered ping). */
   sinceSeq: number;
 }
 
@@ -115,10 +115,10 @@ export class RecoveryLog {
   }
 
   /**
-   * The frames `session` missed after `offset` and after what it surely received (`sinceSeq`), in order; null
-   * when the log no longer covers them or they exceed the cap.
+   * The frames `session` missed after `offset` and after what it surely received (`sinceSeq`), in order, and the
+   * sequence they start from; null when the log no longer covers them or they exceed the cap.
    */
-  missed(session: PersistedSession, offset: unknown): RawData[][] | null {
+  missed(session: PersistedSession, offset: unknown): { frames: RawData[][]; from: number } | null {
     let from = session.sinceSeq;
     if (offset !== undefined) {
       const seq = this.parse(offset);
@@ -137,7 +137,7 @@ export class RecoveryLog {
       if (bytes > this.opts.maxSessionReplayBytes) return null;
       out.push(e.frames);
     }
-    return out;
+    return { frames: out, from };
   }
 
   close(): void {

@@ -258,6 +258,25 @@ describe("raw frames", () => {
     b.ws.close();
   });
 
+  test("a replay the client did not read (dropped again at once) is replayed on its next return", async () => {
+    const srv = recoveringServer();
+    const a = await rawConnect(srv.h);
+    let gone = serverDisconnect(srv, a.sid);
+    a.ws.close();
+    await gone;
+    srv.h.io.to("news").emit("missed", 1);
+    const b = await rawConnect(srv.h, { pid: a.pid });
+    expect(b.sid).toBe(a.sid);
+    gone = serverDisconnect(srv, b.sid);
+    b.ws.close(); // before reading its replay: the client still holds no offset
+    await gone;
+    const c = await rawConnect(srv.h, { pid: a.pid });
+    expect(c.sid).toBe(a.sid);
+    expect(await c.ws.next()).toBe('42["missed",1]');
+    expect((await c.ws.next()) as string).toMatch(MARKER);
+    c.ws.close();
+  });
+
   test("a replay larger than maxSessionReplayBytes is not recovered", async () => {
     const srv = recoveringServer({ maxSessionReplayBytes: 1000 });
     const a = await rawConnect(srv.h);
