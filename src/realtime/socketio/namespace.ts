@@ -97,11 +97,14 @@ export class Namespace {
     socket.join(socket.id);
     if (restored) {
       socket.join(restored.rooms);
+      // Over polling, the replay and its marker leave in one response.
+      const held = socket.session.holdFlush();
       for (const frames of restored.frames) socket.sendFrames(frames);
       // The client still holds the offset it came back with; everything logged so far has now been replayed to it
       // or never reached it, so it gets the current offset (else its next recovery would rely on sinceSeq alone).
       const marker = this.markers?.frames();
       if (marker) socket.sendFrames(marker);
+      if (held) socket.session.releaseFlush();
     }
     // What the client surely read: everything before its connect, but for a recovered socket only what came before its
     // replay (queued, not yet read: a drop before the replay's marker is read must replay it again, not lose it).
