@@ -16,6 +16,8 @@ const enc = new TextEncoder();
 const C_4 = 0x34;
 const C_2 = 0x32;
 const C_0 = 0x30;
+/** The offset marker that follows broadcasts when the server runs with recovery on: not an application event. */
+const MARKER = enc.encode('42["sio:offset"');
 
 type State = "http" | "open" | "connecting" | "connected" | "closed";
 
@@ -43,7 +45,7 @@ export function textFrame(text: string): Uint8Array {
 const PONG = textFrame("3");
 
 export class RawEioClient {
-  /** Socket.IO EVENT packets (`42…`) received since connect. */
+  /** Socket.IO EVENT packets (`42…`) received since connect, offset markers not counted. */
   events = 0;
   /** Called with the decoded text of every `42…` frame, only when set (sampled receivers). */
   onEvent: ((text: string) => void) | null = null;
@@ -208,6 +210,7 @@ export class RawEioClient {
     if (opcode === 1) {
       const c0 = buf[s];
       if (c0 === C_4 && buf[s + 1] === C_2 && this.state === "connected") {
+        if (isMarker(buf, s, e)) return;
         this.events++;
         if (this.onEvent) this.onEvent(dec.decode(buf.subarray(s, e)));
         return;
@@ -246,6 +249,12 @@ export class RawEioClient {
       }
     }
   }
+}
+
+function isMarker(b: Uint8Array, s: number, e: number): boolean {
+  if (e - s < MARKER.length || b[s + 3] !== MARKER[3] || b[s + 4] !== MARKER[4]) return false;
+  for (let i = 5; i < MARKER.length; i++) if (b[s + i] !== MARKER[i]) return false;
+  return true;
 }
 
 function indexOfCrlf2(b: Uint8Array): number {

@@ -1,7 +1,8 @@
 /**
  * A python-socketio client (installed by scripts/prepare-python-client.sh, run
  * by `npm test` via pretest) connects, sends, gets its ack and the live
- * new_message, and sees a validation error, over polling+upgrade and websocket.
+ * new_message, and sees a validation error, over polling+upgrade and websocket. Its new_message handler takes
+ * exactly one argument, and the server runs with connection state recovery on: events arrive as emitted.
  */
 import { afterAll, beforeAll, expect, test } from "bun:test";
 import { existsSync } from "node:fs";
@@ -49,5 +50,10 @@ for (const transport of ["polling", "default", "websocket"] as const) {
     expect(byName("error")).toMatchObject({ code: "VALIDATION_FAILED", event: "send_message" });
     expect(byName("new_message")).toMatchObject({ message: "hello from python" });
     expect((await toBob).message).toBe("hello from python");
+    // Recovery is on (the chat server's default): the python client got offset markers after the broadcasts and
+    // ignored them, and its fixed-arity `def on_new_message(data)` ran without an exception.
+    expect(err).toContain('Received event "sio:offset" [/]');
+    expect(err).toContain('Received event "new_message" [/]');
+    expect(err).not.toMatch(/Traceback|TypeError|handler error|Exception/);
   }, 30_000);
 }

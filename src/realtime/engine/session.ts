@@ -53,6 +53,8 @@ export class EngineSession {
   pendingGet: ((body: string) => void) | null = null;
   postActive = false;
   private buffer: Packet[] = [];
+  /** Set by holdFlush: the held GET is not answered until releaseFlush (end of the event-loop turn). */
+  private held = false;
   private readonly gate = new ReadGate(
     (data) => this.listener.onMessage(data),
     () => this.state !== "closed",
@@ -98,9 +100,25 @@ export class EngineSession {
     this.flushPolling();
   }
 
+  /**
+   * Keeps what is written from now on in the buffer, even with a GET waiting, until releaseFlush: packets
+   * that must reach a polling client together (a broadcast and the offset marker that follows it in the same
+   * event-loop turn) leave in one response. Returns false when already held. Never used with recovery off.
+   */
+  holdFlush(): boolean {
+    if (this.held) return false;
+    this.held = true;
+    return true;
+  }
+
+  releaseFlush(): void {
+    this.held = false;
+    this.flushPolling();
+  }
+
   /** Answers the held GET with everything buffered (not during an upgrade: the buffer moves to the websocket). */
   flushPolling(): void {
-    if (!this.pendingGet || this.buffer.length === 0 || this.upgrading) return;
+    if (!this.pendingGet || this.buffer.length === 0 || this.upgrading || this.held) return;
     const resolve = this.pendingGet;
     this.pendingGet = null;
     resolve(this.takeBuffer());

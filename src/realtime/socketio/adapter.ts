@@ -21,6 +21,8 @@ export interface BroadcastTarget {
 export class RoomAdapter {
   readonly rooms = new Map<string, Set<Socket>>();
   private readonly polling = new Map<string, Set<Socket>>();
+  /** Told before each broadcast write to a socket not on WebSocket (recovery holds its GET for the marker). */
+  onPollingWrite: ((s: Socket) => void) | undefined;
 
   constructor(
     private readonly nsp: string,
@@ -76,15 +78,21 @@ export class RoomAdapter {
       const members = this.members(room!);
       if (!members) return;
       if (members.size === 1) {
-        for (const s of members) if (s !== exceptSocket) s.sendFrames(frames);
+        for (const s of members) if (s !== exceptSocket) this.send(s, frames);
         return;
       }
       this.publish(server, room!, frames, exceptSocket);
       const polling = this.polling.get(room!);
-      if (polling) for (const s of polling) if (s !== exceptSocket) s.sendFrames(frames);
+      if (polling) for (const s of polling) if (s !== exceptSocket) this.send(s, frames);
       return;
     }
-    for (const s of this.targets(target, all)) s.sendFrames(frames);
+    for (const s of this.targets(target, all)) this.send(s, frames);
+  }
+
+  private send(s: Socket, frames: RawData[]): void {
+    // Before the write: a polling GET waiting now would otherwise be answered with the frames alone.
+    if (this.onPollingWrite && !s.session.activeWs()) this.onPollingWrite(s);
+    s.sendFrames(frames);
   }
 
   private publish(server: Server<unknown>, room: string, frames: RawData[], exceptSocket?: Socket): void {

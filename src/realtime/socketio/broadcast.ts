@@ -39,14 +39,12 @@ export class BroadcastOperator {
 
   /** Acks are not supported on broadcasts (as with the official server without a timeout). */
   emit(event: string, ...args: unknown[]): boolean {
-    const log = this.nsp.recovery;
-    const data = [event, ...args];
-    // With recovery on, one offset for all recipients (the last argument), so the frame is still encoded once.
-    if (log) data.push(log.nextOffset());
-    const frames = encodePacket({ type: SioType.EVENT, nsp: this.nsp.name, data });
+    const frames = encodePacket({ type: SioType.EVENT, nsp: this.nsp.name, data: [event, ...args] });
     const target = this.target();
-    log?.append(frames, target);
+    // With recovery on: logged as sent (no offset in the event), and an offset marker follows at the end of the event-loop turn.
+    this.nsp.recovery?.append(frames, target);
     this.nsp.adapter.broadcast(frames, target, this.nsp.sockets.values());
+    this.nsp.markers?.add(target);
     this.nsp.observer.eventEmitted(event);
     return true;
   }

@@ -134,7 +134,7 @@ export class Client implements SessionListener {
     if (previous && !missed) return this.connect(name, auth);
     this.sockets.set(name, socket);
     this.write({ type: SioType.CONNECT, nsp: name, data: socket.pid ? { sid: socket.id, pid: socket.pid } : { sid: socket.id } });
-    nsp.connected(socket, previous && missed ? { rooms: previous.rooms, missed } : undefined);
+    nsp.connected(socket, previous && missed ? { rooms: previous.rooms, ...missed } : undefined);
   }
 
   private createSocket(nsp: Namespace, auth: Record<string, unknown>, previous: PersistedSession | null): Socket {

@@ -5,6 +5,7 @@ import type { Server } from "bun";
 import { RoomAdapter } from "./adapter.ts";
 import { BroadcastOperator } from "./broadcast.ts";
 import type { RawData } from "../engine/parser.ts";
+import { OffsetMarkers } from "./offset-markers.ts";
 import { RecoveryLog, type RecoveryOptions } from "./recovery.ts";
 import type { SocketIOObserver } from "./observer.ts";
 import type { Socket } from "./socket.ts";
@@ -16,6 +17,8 @@ export class Namespace {
   readonly adapter: RoomAdapter;
   /** Set when connection state recovery is on: offsets for broadcasts and the replay log. */
   readonly recovery: RecoveryLog | undefined;
+  /** Offset markers that follow broadcasts (recovery on only). */
+  readonly markers: OffsetMarkers | undefined;
   /** Connected sockets by private session id (recovery on only). */
   private readonly byPid = new Map<string, Socket>();
   private readonly middlewares: Middleware[] = [];
@@ -30,6 +33,9 @@ export class Namespace {
   ) {
     this.adapter = new RoomAdapter(name, server, (id) => this.sockets.get(id));
     this.recovery = recovery ? new RecoveryLog(recovery) : undefined;
+    this.markers = this.recovery ? new OffsetMarkers(this, this.recovery) : undefined;
+    const markers = this.markers;
+    if (markers) this.adapter.onPollingWrite = (s) => markers.hold(s.session);
   }
 
   use(mw: Middleware): this {
@@ -86,14 +92,23 @@ export class Namespace {
    * The socket passed the middlewares and got its CONNECT reply: join its rooms, replay what a recovered
    * socket missed (before anything the connection listeners send), then announce it.
    */
-  connected(socket: Socket, restored?: { rooms: string[]; missed: RawData[][] }): void {
+  connected(socket: Socket, restored?: { rooms: string[]; frames: RawData[][]; from: number }): void {
     this.sockets.set(socket.id, socket);
     socket.join(socket.id);
     if (restored) {
       socket.join(restored.rooms);
-      for (const frames of restored.missed) socket.sendFrames(frames);
+      // Over polling, the replay and its marker leave in one response.
+      const held = socket.session.holdFlush();
+      for (const frames of restored.frames) socket.sendFrames(frames);
+      // The client still holds the offset it came back with; everything logged so far has now been replayed to it
+      // or never reached it, so it gets the current offset (else its next recovery would rely on sinceSeq alone).
+      const marker = this.markers?.frames();
+      if (marker) socket.sendFrames(marker);
+      if (held) socket.session.releaseFlush();
     }
-    if (this.recovery) socket.sinceSeq = this.recovery.nextSeq;
+    // What the client surely read: everything before its connect, but for a recovered socket only what came before its
+    // replay (queued, not yet read: a drop before the replay's marker is read must replay it again, not lose it).
+    if (this.recovery) socket.sinceSeq = restored ? restored.from : this.recovery.nextSeq;
     if (socket.pid) this.byPid.set(socket.pid, socket);
     this.observer.connected();
     for (const fn of this.connectionListeners) {

@@ -2,10 +2,11 @@
  * Connection state recovery (Socket.IO ≥ 4.6): a socket that lost its transport for a moment comes back with
  * the same id, rooms and `data`, and gets every broadcast it missed, in order.
  *
- * One log per namespace: each broadcast EVENT gets ONE offset shared by all its recipients (appended as the
- * last argument, where the client reads `_lastOffset`), so its frame is still encoded once and published to
- * Bun topics; the log keeps that frame once, with its target, and a returning session replays the entries
- * after its offset that its rooms would have received. Memory is bounded: entries older than
+ * One log per namespace: each broadcast EVENT gets ONE log sequence, and the log keeps its frame once, with its
+ * target. Application events stay as the application emitted them (no extra argument, so fixed-arity handlers
+ * of python, Java, Go and Rust clients work unchanged); the client learns its offset from a separate marker
+ * event sent after the broadcasts it covers (offset-markers.ts). A returning session replays the entries after
+ * its offset that its rooms would have received. Memory is bounded: entries older than
  * `maxDisconnectionDuration` or beyond `maxBufferBytes` in total are dropped, and a session whose replay
  * would exceed `maxSessionReplayBytes` (or whose offset is no longer covered) is not recovered: it gets a
  * normal new connection (`recovered === false`), as with the official server.
@@ -13,6 +14,7 @@
  * @see https://socket.io/docs/v4/connection-state-recovery
  */
 import type { RawData } from "../engine/parser.ts";
+import { randomBytes } from "node:crypto";
 import type { BroadcastTarget } from "./adapter.ts";
 
 export interface RecoveryOptions {
@@ -50,7 +52,7 @@ export interface PersistedSession {
   rooms: string[];
   data: Record<string, unknown>;
   disconnectedAt: number;
-  /** First log sequence the client may not have received (its connect, or its last answered ping). */
+  /** First log sequence the client may not have received (its connect or the start of its replay, or its last answered ping). */
   sinceSeq: number;
 }
 
@@ -65,6 +67,12 @@ export class RecoveryLog {
   private bytes = 0;
   private readonly sessions = new Map<string, PersistedSession>();
   private readonly sweeper: ReturnType<typeof setInterval>;
+  /**
+   * Tags this log's offsets. The official client takes the last string argument of ANY event as its offset,
+   * so an application string (`emit("chat", "hello")`) may be what it presents: without the tag, "hello" would
+   * read as a base-36 sequence and start the replay at a wrong place; with it, it is unknown (not recovered).
+   */
+  private readonly epoch = randomBytes(4).readUInt32BE().toString(36);
 
   constructor(opts: RecoveryOptions = {}) {
     this.opts = { ...RECOVERY_DEFAULTS, ...opts };
@@ -78,14 +86,14 @@ export class RecoveryLog {
   }
 
   /**
-   * The offset to append to the next broadcast's arguments; `append` must follow in the same tick. Short, since
-   * every recipient gets it: the log sequence in base 36. An offset is only read with a pid this log persisted,
-   * so offsets of another process or namespace never meet it.
+   * The offset a client holds once it has been sent every broadcast before `nextSeq` that reached it (null when
+   * nothing was ever broadcast): the newest sequence in base 36, then this log's tag (`<seq>.<epoch>`).
    */
-  nextOffset(): string {
-    return this.seq.toString(36);
+  currentOffset(): string | null {
+    return this.seq === 0 ? null : `${(this.seq - 1).toString(36)}.${this.epoch}`;
   }
 
+  /** Logs a broadcast (its frames as sent, without any offset). */
   append(frames: RawData[], target: BroadcastTarget): void {
     const now = Date.now();
     const bytes = frameBytes(frames);
@@ -107,10 +115,10 @@ export class RecoveryLog {
   }
 
   /**
-   * The frames `session` missed after `offset` and after what it surely received (`sinceSeq`), in order; null
-   * when the log no longer covers them or they exceed the cap.
+   * The frames `session` missed after `offset` and after what it surely received (`sinceSeq`), in order, and the
+   * sequence they start from; null when the log no longer covers them or they exceed the cap.
    */
-  missed(session: PersistedSession, offset: unknown): RawData[][] | null {
+  missed(session: PersistedSession, offset: unknown): { frames: RawData[][]; from: number } | null {
     let from = session.sinceSeq;
     if (offset !== undefined) {
       const seq = this.parse(offset);
@@ -129,7 +137,7 @@ export class RecoveryLog {
       if (bytes > this.opts.maxSessionReplayBytes) return null;
       out.push(e.frames);
     }
-    return out;
+    return { frames: out, from };
   }
 
   close(): void {
@@ -141,8 +149,10 @@ export class RecoveryLog {
   }
 
   private parse(offset: unknown): number | null {
-    if (typeof offset !== "string" || !/^[0-9a-z]{1,11}$/.test(offset)) return null;
-    const seq = parseInt(offset, 36);
+    if (typeof offset !== "string") return null;
+    const dot = offset.indexOf(".");
+    if (dot < 1 || dot > 11 || offset.slice(dot + 1) !== this.epoch || !/^[0-9a-z]+$/.test(offset.slice(0, dot))) return null;
+    const seq = parseInt(offset.slice(0, dot), 36);
     return Number.isSafeInteger(seq) && seq >= 0 && seq < this.seq ? seq : null;
   }
 

@@ -1,10 +1,13 @@
-/** Connection state recovery with the unmodified official socket.io-client, and its limits with raw frames. */
+/**
+ * Connection state recovery with the unmodified official socket.io-client, and its limits with raw frames.
+ * Broadcasts arrive exactly as emitted; an offset marker `42["sio:offset","<offset>"]` follows them.
+ */
 import { afterAll, afterEach, describe, expect, test } from "bun:test";
 import { io as connect, type Socket as ClientSocket } from "socket.io-client";
 import type { RecoveryOptions } from "../../../src/realtime/socketio/server.ts";
 import type { Socket } from "../../../src/realtime/socketio/socket.ts";
 import { waitFor, waitUntil } from "../../helpers/wait.ts";
-import { RawWs, startHarness, type Harness } from "./harness.ts";
+import { poll, pollingHandshake, post, RawWs, startHarness, type Harness } from "./harness.ts";
 
 const harnesses: Harness[] = [];
 const clients: ClientSocket[] = [];
@@ -34,6 +37,10 @@ function recoveringServer(recovery: RecoveryOptions = {}) {
   return { h, connections, disconnects, sockets };
 }
 
+/** The offset marker that follows broadcasts: `<base-36 sequence>.<log tag>`. */
+const MARKER = /^42\["sio:offset","[0-9a-z]+\.[0-9a-z]+"\]$/;
+const offsetOf = (marker: string) => (JSON.parse(marker.slice(2)) as [string, string])[1];
+
 function client(h: Harness, transport: "websocket" | "polling"): ClientSocket {
   const c = connect(h.url, { transports: [transport], forceNew: true });
   clients.push(c);
@@ -55,8 +62,12 @@ describe.each(["websocket", "polling"] as const)("official client over %s", (tra
     expect(c.recovered).toBe(false);
     const id = c.id!;
     const first = waitFor(c, "tick");
+    // The drop comes once the client also has the offset marker that follows the broadcast (a drop between the two
+    // replays that broadcast: recovery-exactly-once.test.ts measures that window).
+    const marker = waitFor(c, "sio:offset");
     srv.h.io.to("news").emit("tick", 1);
     await first;
+    await marker;
 
     const gone = serverDisconnect(srv, id);
     c.io.engine.close();
@@ -72,8 +83,8 @@ describe.each(["websocket", "polling"] as const)("official client over %s", (tra
     srv.h.io.to("news").emit("tick", 5);
     await waitUntil(() => got.length >= 5, 3000, "five ticks");
     expect(got.map((a) => a[0])).toEqual([1, 2, 3, 4, 5]);
-    // The offset is the last argument, one string shared by all recipients of a broadcast.
-    expect(got.every((a) => a.length === 2 && typeof a[1] === "string")).toBe(true);
+    // Events arrive exactly as emitted: no offset argument (it travels in the marker that follows).
+    expect(got.every((a) => a.length === 1)).toBe(true);
     expect(srv.connections).toEqual([
       { id, recovered: false },
       { id, recovered: true },
@@ -126,28 +137,86 @@ describe("raw frames", () => {
     return { ws, ...(JSON.parse(reply.slice(2)) as { sid: string; pid?: string }) };
   }
 
-  test("recovery off (the default): CONNECT reply without pid, broadcasts without offset", async () => {
+  test("recovery off (the default): CONNECT reply without pid, broadcasts without offset or marker", async () => {
     const h = startHarness();
     harnesses.push(h);
-    const { ws, pid } = await rawConnect(h);
+    const sockets = new Map<string, Socket>();
+    h.io.on("connection", (s) => sockets.set(s.id, s));
+    const { ws, sid, pid } = await rawConnect(h);
     expect(pid).toBeUndefined();
     h.io.emit("hello", 1);
+    h.io.emit("hello", 2);
+    await new Promise<void>((resolve) => setImmediate(resolve)); // a marker would be written at the end of the turn
+    sockets.get(sid)!.emit("sync");
     expect(await ws.next()).toBe('42["hello",1]');
+    expect(await ws.next()).toBe('42["hello",2]');
+    expect(await ws.next()).toBe('42["sync"]');
     ws.close();
   });
 
-  test("one offset per broadcast, shared by every recipient: the same frame reaches all", async () => {
+  test("a broadcast arrives as emitted, then one offset marker shared by every recipient", async () => {
     const srv = recoveringServer();
     const a = await rawConnect(srv.h);
     const b = await rawConnect(srv.h);
     srv.h.io.to("news").emit("tick", 1);
-    const [fa, fb] = [(await a.ws.next()) as string, (await b.ws.next()) as string];
-    expect(fa).toBe(fb);
-    expect(fa).toMatch(/^42\["tick",1,"[^"]+"\]$/);
+    for (const c of [a, b]) expect(await c.ws.next()).toBe('42["tick",1]');
+    const [ma, mb] = [(await a.ws.next()) as string, (await b.ws.next()) as string];
+    expect(ma).toMatch(MARKER);
+    expect(mb).toBe(ma);
     srv.h.io.to("news").emit("tick", 2);
-    expect((await a.ws.next()) as string).not.toBe(fa);
+    expect(await a.ws.next()).toBe('42["tick",2]');
+    const next = (await a.ws.next()) as string;
+    expect(next).toMatch(MARKER);
+    expect(next).not.toBe(ma);
     a.ws.close();
     b.ws.close();
+  });
+
+  test("broadcasts of one event-loop turn share one marker per target, after the last of them; a covered target gets none", async () => {
+    const srv = recoveringServer();
+    const a = await rawConnect(srv.h);
+    const sync = (c: { sid: string }) => srv.sockets.get(c.sid)!.emit("sync");
+    for (let i = 0; i < 100; i++) srv.h.io.to("news").emit("tick", i);
+    for (let i = 0; i < 100; i++) expect(await a.ws.next()).toBe(`42["tick",${i}]`);
+    expect((await a.ws.next()) as string).toMatch(MARKER);
+    // A direct emit (no marker: not a broadcast) proves nothing else was queued before it.
+    sync(a);
+    expect(await a.ws.next()).toBe('42["sync"]');
+    // As the chat does: one event to both users' rooms, one to one of them. The second target's recipients are all
+    // recipients of the first, so the first's marker covers both.
+    srv.h.io.to(["news", "other"]).emit("both", 1);
+    srv.h.io.to("news").emit("one", 2);
+    expect(await a.ws.next()).toBe('42["both",1]');
+    expect(await a.ws.next()).toBe('42["one",2]');
+    expect((await a.ws.next()) as string).toMatch(MARKER);
+    sync(a);
+    expect(await a.ws.next()).toBe('42["sync"]');
+    // A socket excluded from a broadcast gets neither it nor its marker.
+    const b = await rawConnect(srv.h);
+    srv.sockets.get(b.sid)!.to("news").emit("from-b", 3);
+    expect(await a.ws.next()).toBe('42["from-b",3]');
+    expect((await a.ws.next()) as string).toMatch(MARKER);
+    sync(b);
+    expect(await b.ws.next()).toBe('42["sync"]');
+    a.ws.close();
+    b.ws.close();
+  });
+
+  test("over polling, a broadcast and its marker leave in the same response", async () => {
+    const srv = recoveringServer();
+    const { sid } = await pollingHandshake(srv.h.url);
+    await post(srv.h.url, sid, "40");
+    const reply = await (await poll(srv.h.url, sid)).text();
+    expect(reply.startsWith("40{")).toBe(true);
+    const parked = poll(srv.h.url, sid);
+    await waitUntil(() => srv.h.io.engine.sessions.get(sid)?.pendingGet != null, 3000, "the GET to be waiting");
+    srv.h.io.to("news").emit("tick", 1);
+    srv.h.io.to("news").emit("tick", 2);
+    const packets = (await (await parked).text()).split("\x1e");
+    expect(packets.slice(0, 2)).toEqual(['42["tick",1]', '42["tick",2]']);
+    expect(packets[2]).toMatch(MARKER);
+    expect(packets.length).toBe(3);
+    await post(srv.h.url, sid, "1");
   });
 
   test("a missed binary broadcast is replayed with its attachment", async () => {
@@ -159,8 +228,9 @@ describe("raw frames", () => {
     srv.h.io.to("news").emit("file", Buffer.from([1, 2, 3]));
     const b = await rawConnect(srv.h, { pid: a.pid });
     expect(b.sid).toBe(a.sid);
-    expect((await b.ws.next()) as string).toMatch(/^451-\["file",\{"_placeholder":true,"num":0\},"[^"]+"\]$/);
+    expect(await b.ws.next()).toBe('451-["file",{"_placeholder":true,"num":0}]');
     expect([...new Uint8Array((await b.ws.next()) as ArrayBuffer)]).toEqual([1, 2, 3]);
+    expect((await b.ws.next()) as string).toMatch(MARKER);
     b.ws.close();
   });
 
@@ -183,8 +253,28 @@ describe("raw frames", () => {
     const b = await rawConnect(srv.h, { pid: a.pid });
     expect(b.sid).toBe(a.sid);
     expect(b.pid).toBe(a.pid);
-    expect((await b.ws.next()) as string).toMatch(/^42\["missed",1,"[^"]+"\]$/);
+    expect(await b.ws.next()).toBe('42["missed",1]');
+    expect((await b.ws.next()) as string).toMatch(MARKER);
     b.ws.close();
+  });
+
+  test("a replay the client did not read (dropped again at once) is replayed on its next return", async () => {
+    const srv = recoveringServer();
+    const a = await rawConnect(srv.h);
+    let gone = serverDisconnect(srv, a.sid);
+    a.ws.close();
+    await gone;
+    srv.h.io.to("news").emit("missed", 1);
+    const b = await rawConnect(srv.h, { pid: a.pid });
+    expect(b.sid).toBe(a.sid);
+    gone = serverDisconnect(srv, b.sid);
+    b.ws.close(); // before reading its replay: the client still holds no offset
+    await gone;
+    const c = await rawConnect(srv.h, { pid: a.pid });
+    expect(c.sid).toBe(a.sid);
+    expect(await c.ws.next()).toBe('42["missed",1]');
+    expect((await c.ws.next()) as string).toMatch(MARKER);
+    c.ws.close();
   });
 
   test("a replay larger than maxSessionReplayBytes is not recovered", async () => {
@@ -203,8 +293,8 @@ describe("raw frames", () => {
     const srv = recoveringServer({ maxBufferBytes: 2000 });
     const a = await rawConnect(srv.h);
     srv.h.io.to("news").emit("tick", 0);
-    const frame = (await a.ws.next()) as string;
-    const offset = (JSON.parse(frame.slice(2)) as unknown[])[2];
+    expect(await a.ws.next()).toBe('42["tick",0]');
+    const offset = offsetOf((await a.ws.next()) as string);
     const gone = serverDisconnect(srv, a.sid);
     a.ws.close();
     await gone;
@@ -233,7 +323,8 @@ describe("raw frames", () => {
     h.io.to("news").emit("tick", 2);
     const b = await rawConnect(h, { pid: a.pid });
     expect(b.sid).toBe(a.sid);
-    expect((await b.ws.next()) as string).toMatch(/^42\["tick",2,"[^"]+"\]$/);
+    expect(await b.ws.next()).toBe('42["tick",2]');
+    expect((await b.ws.next()) as string).toMatch(MARKER);
     b.ws.close();
   });
 
@@ -241,8 +332,8 @@ describe("raw frames", () => {
     const srv = recoveringServer();
     const a = await rawConnect(srv.h);
     srv.h.io.to("news").emit("tick", 1);
-    const frame = (await a.ws.next()) as string;
-    const offset = (JSON.parse(frame.slice(2)) as unknown[])[2];
+    expect(await a.ws.next()).toBe('42["tick",1]');
+    const offset = offsetOf((await a.ws.next()) as string);
     // The old websocket stays open (its network is gone, the server does not know yet); a broadcast goes to it.
     srv.h.io.to("news").emit("tick", 2);
     const gone = serverDisconnect(srv, a.sid);
@@ -250,7 +341,8 @@ describe("raw frames", () => {
     expect(await gone).toBe("transport close");
     await a.ws.waitClosed();
     expect(b.sid).toBe(a.sid);
-    expect((await b.ws.next()) as string).toMatch(/^42\["tick",2,"[^"]+"\]$/);
+    expect(await b.ws.next()).toBe('42["tick",2]');
+    expect((await b.ws.next()) as string).toMatch(MARKER);
     expect(srv.connections).toEqual([
       { id: a.sid, recovered: false },
       { id: a.sid, recovered: true },
