@@ -1,6 +1,8 @@
 /**
  * The database's reachability, known ahead of time: a ping every second while
- * it is up and every 200 ms while it is down (so recovery shows quickly). Health
+ * it is up and every 200 ms while it is down (so recovery shows quickly). It is
+ * declared down after two failed pings in a row, so one slow answer on a busy
+ * machine does not refuse writes. Health
  * checks and the write path read the cached state instead of waiting on the
  * driver, which would take its server-selection timeout to say "down".
  *
@@ -16,7 +18,7 @@ export interface DbHealth {
   isUp(): boolean;
   /** How many times the connection was rebuilt because the database stayed away. */
   rebuilds(): number;
-  /** Resolves with the state after one ping now (tests, start-up). */
+  /** Pings now and resolves with the state after it (tests, start-up). */
   check(): Promise<boolean>;
   close(): void;
 }
@@ -33,7 +35,9 @@ export interface DbHealthOptions {
 export function monitorDbHealth(db: Db, opts: DbHealthOptions = {}): DbHealth {
   const upInterval = opts.upIntervalMs ?? 1000;
   const downInterval = opts.downIntervalMs ?? 200;
-  const timeoutMS = opts.timeoutMs ?? 1000;
+  const timeoutMS = opts.timeoutMs ?? 1500;
+  const failuresToDown = 2;
+  let failures = 0;
   let up = true;
   let closed = false;
   let timer: ReturnType<typeof setTimeout> | undefined;
@@ -50,23 +54,25 @@ export function monitorDbHealth(db: Db, opts: DbHealthOptions = {}): DbHealth {
     } catch {
       ok = false;
     }
-    if (ok !== up && !closed) {
-      up = ok;
+    failures = ok ? 0 : failures + 1;
+    const next = ok ? true : failures >= failuresToDown ? false : up;
+    if (next !== up && !closed) {
+      up = next;
       downSince = up ? 0 : Date.now();
       opts.onChange?.(up);
     }
     const now = Date.now();
-    if (!ok && !closed && opts.onStuck && now - downSince >= stuckAfter && now - lastKick >= stuckAfter) {
+    if (!up && !closed && opts.onStuck && now - downSince >= stuckAfter && now - lastKick >= stuckAfter) {
       lastKick = now;
       kicks++;
       await opts.onStuck().catch(() => {});
     }
-    return ok;
+    return up;
   };
   const loop = () => {
     timer = setTimeout(
       () => void check().then(() => !closed && loop()),
-      up ? upInterval : downInterval,
+      up && failures === 0 ? upInterval : downInterval,
     );
     // Never keeps the process alive by itself.
     timer.unref?.();

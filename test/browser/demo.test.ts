@@ -54,9 +54,10 @@ test("two users chat through the demo page", async () => {
   await alice.press("#new-email", "Enter");
   await alice.waitForSelector("#title:has-text('bob@example.com')");
   const { token } = await login(s, "alice@example.com", "Alice");
-  await Promise.all(
+  const earlier = await Promise.all(
     Array.from({ length: 40 }, (_, i) => api(s, "POST", "/api/messages/send", { token, body: { to_email: "bob@example.com", message: `earlier ${i + 1}` } })),
   );
+  expect(earlier.map((r) => r.status)).toEqual(Array(40).fill(201));
   await alice.fill("#text", "Hello Bob, lunch?");
   await alice.press("#text", "Enter");
   await alice.waitForSelector(".msg.mine:has-text('Hello Bob, lunch?')");
