@@ -106,8 +106,15 @@ async function markRead(): Promise<void> {
   await state.socket.timeout(5000).emitWithAck("mark_as_read", { conversation_id: c.id });
 }
 
+/** Loads started, and the newest applied: a slower, older answer never replaces a newer one. */
+let loadsStarted = 0;
+let loadApplied = 0;
+
 async function loadConversations(): Promise<void> {
+  const mine = ++loadsStarted;
   const { data } = await api<ConversationView[]>("GET", "/api/conversations");
+  if (mine < loadApplied) return;
+  loadApplied = mine;
   state.conversations = new Map(data.map((c) => [c.id, c]));
   renderList();
   // A new conversation makes a new contact, whose presence we were not told about: ask again.
@@ -141,7 +148,9 @@ function connect(): void {
   });
   socket.on("message_notification", (n) => {
     const c = state.conversations.get(n.conversation_id);
-    if (c) c.unread_count[state.me.email] = n.unread_count;
+    // Not listed yet (a new conversation whose list is loading): load again, the answer includes this message.
+    if (!c) return void loadConversations();
+    c.unread_count[state.me.email] = n.unread_count;
     if (n.conversation_id === state.current) void markRead();
     renderList();
   });
