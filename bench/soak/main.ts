@@ -1,6 +1,6 @@
 /**
  * `bun run bench --only soak [--quick] [--seconds N]`: the soak (bench/soak/soak.ts), its table and summary line.
- * Writes bench/results/soak.json (soak-quick.json with --quick).
+ * Writes bench/results/soak.json (soak-quick.json with --quick; nothing with --seconds, as other partial runs).
  */
 import { mkdirSync, writeFileSync } from "node:fs";
 import { loadavg } from "node:os";
@@ -17,9 +17,11 @@ const P = { ...(quick ? QUICK : FULL), ...(seconds ? { seconds } : {}) };
 const root = resolve(import.meta.dir, "../..");
 const load0 = loadavg();
 const result = await runSoak(root, P, (s) => process.stderr.write(`${s}\n`));
-mkdirSync(join(root, "bench/results"), { recursive: true });
-const doc = { date: new Date().toISOString(), command: argv.slice(1).join(" "), params: P, loadavg_at_start: load0, loadavg_at_end: loadavg(), result };
-writeFileSync(join(root, `bench/results/soak${quick ? "-quick" : ""}.json`), `${JSON.stringify(doc, null, 2)}\n`);
+if (seconds === undefined) {
+  mkdirSync(join(root, "bench/results"), { recursive: true });
+  const doc = { date: new Date().toISOString(), command: `bun run bench --only soak${quick ? " --quick" : ""}`, params: P, loadavg_at_start: load0, loadavg_at_end: loadavg(), result };
+  writeFileSync(join(root, `bench/results/soak${quick ? "-quick" : ""}.json`), `${JSON.stringify(doc, null, 2)}\n`);
+}
 console.log(soakTable(result));
 console.log(soakLine(result));
 process.exit(0);

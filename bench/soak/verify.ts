@@ -18,6 +18,8 @@ export interface SoakResult {
   duplicatesAfterDedupe: number;
   /** Stored messages of one sender with the same client_id (a re-send stored twice). */
   storedTwice: number;
+  /** Stored messages whose seq is not their position in the history (1, 2, 3, …): a gap or a repeat. */
+  seqGaps: number;
   /** The same id delivered twice as a `new_message` event to one client. */
   rawDuplicates: number;
   syncOverlap: number;
@@ -108,10 +110,12 @@ export async function verify(url: string, clients: SoakClient[], tokens: Map<str
   const conversations = new Map<string, string>();
   for (const c of clients) for (const s of c.sent) conversations.set(s.conversationId, c.email);
   const stored = new Set<string>();
+  let seqGaps = 0;
   for (const [id, email] of conversations) {
     const msgs = await storedMessages(url, tokens.get(email)!, id);
     const seen = new Set<string>();
-    for (const m of msgs) {
+    for (const [i, m] of msgs.entries()) {
+      if (m.seq !== i + 1) seqGaps++;
       stored.add(m.id);
       const key = `${m.sender_email}\0${m.client_id}`;
       if (m.client_id && seen.has(key)) storedTwice++;
@@ -139,5 +143,5 @@ export async function verify(url: string, clients: SoakClient[], tokens: Map<str
       keys.add(key);
     }
   }
-  return { acked, presentAtRecipient: present, missing, missingBeforeFinalSync: missingBeforeFinal, unstored, storedTwice, rawDuplicates, duplicatesAfterDedupe };
+  return { acked, seqGaps, presentAtRecipient: present, missing, missingBeforeFinalSync: missingBeforeFinal, unstored, storedTwice, rawDuplicates, duplicatesAfterDedupe };
 }
