@@ -180,10 +180,12 @@ export class SoakClient {
         this.sendErrors.DISCONNECTED = (this.sendErrors.DISCONNECTED ?? 0) + 1;
         continue;
       }
+      // An ack the server sent while the transport was down is lost (acks are not replayed, as in socket.io).
+      const drops = this.reconnects.length;
       const ack = await this.socket
         .timeout(this.ackTimeoutMs)
         .emitWithAck("send_message", { to_email: this.partner, message: text, client_id: clientId })
-        .catch(() => ({ ok: false, error: { code: "ACK_TIMEOUT" } }));
+        .catch(() => ({ ok: false, error: { code: this.reconnects.length === drops ? "ACK_TIMEOUT" : "ACK_TIMEOUT_ACROSS_DROP" } }));
       if (ack.ok) {
         this.sent.push({ id: ack.message.id, clientId, conversationId: ack.message.conversation_id, attempts });
         return;
