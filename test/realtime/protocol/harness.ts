@@ -1,5 +1,7 @@
 /** A bare Socket.IO server (no chat) on 127.0.0.1:0 for protocol tests, plus raw Engine.IO helpers. */
+import { afterAll, afterEach } from "bun:test";
 import type { Server } from "bun";
+import type { Socket as ClientSocket } from "socket.io-client";
 import { createSocketIOServer, type SocketIOOptions, type SocketIOServer } from "../../../src/realtime/socketio/server.ts";
 
 export interface Harness {
@@ -120,4 +122,20 @@ export class RawWs {
   close() {
     this.ws.close();
   }
+}
+
+/**
+ * Registers the usual clean-up of a protocol test file: the clients it lists are disconnected after each test,
+ * the harnesses it lists closed after all. Call once at the top level of the file.
+ */
+export function cleanedUp(): { harnesses: Harness[]; clients: ClientSocket[] } {
+  const harnesses: Harness[] = [];
+  const clients: ClientSocket[] = [];
+  afterEach(() => {
+    for (const c of clients.splice(0)) c.disconnect();
+  });
+  afterAll(async () => {
+    for (const h of harnesses) await h.close();
+  });
+  return { harnesses, clients };
 }

@@ -1,18 +1,11 @@
 /** Packet cap per polling POST, handler calls in flight with backpressure, and the Origin check. */
-import { afterAll, afterEach, describe, expect, test } from "bun:test";
-import { io as connect, type Socket as ClientSocket } from "socket.io-client";
+import { describe, expect, test } from "bun:test";
+import { io as connect } from "socket.io-client";
 import { startTestServer } from "../../helpers/server.ts";
 import { waitUntil } from "../../helpers/wait.ts";
-import { poll, pollingHandshake, post, RawWs, startHarness, type Harness } from "./harness.ts";
+import { poll, pollingHandshake, post, RawWs, cleanedUp, startHarness, type Harness } from "./harness.ts";
 
-const harnesses: Harness[] = [];
-const clients: ClientSocket[] = [];
-afterEach(() => {
-  for (const c of clients.splice(0)) c.disconnect();
-});
-afterAll(async () => {
-  for (const h of harnesses) await h.close();
-});
+const { harnesses, clients } = cleanedUp();
 
 function harness(opts: Parameters<typeof startHarness>[0]): Harness {
   const h = startHarness(opts);

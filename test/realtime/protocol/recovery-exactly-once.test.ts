@@ -4,23 +4,16 @@
  * it presents is the last `sio:offset` marker it read; the one window (a broadcast read, its marker not yet) is
  * measured here too: exactly the broadcasts in that window come again.
  */
-import { afterAll, afterEach, describe, expect, test } from "bun:test";
-import { io as connect, type Socket as ClientSocket } from "socket.io-client";
+import { describe, expect, test } from "bun:test";
+import { io as connect } from "socket.io-client";
 import type { Socket } from "../../../src/realtime/socketio/socket.ts";
 import { waitFor, waitUntil } from "../../helpers/wait.ts";
-import { startHarness, type Harness } from "./harness.ts";
+import { cleanedUp, startHarness } from "./harness.ts";
 
 /** Ends the event-loop turn: the offset markers of the broadcasts so far have been written (they use setImmediate). */
 const turn = () => new Promise<void>((resolve) => setImmediate(resolve));
 
-const harnesses: Harness[] = [];
-const clients: ClientSocket[] = [];
-afterEach(() => {
-  for (const c of clients.splice(0)) c.disconnect();
-});
-afterAll(async () => {
-  for (const h of harnesses) await h.close();
-});
+const { harnesses, clients } = cleanedUp();
 
 async function setup(transport: "websocket" | "polling") {
   const h = startHarness({ connectionStateRecovery: {} });

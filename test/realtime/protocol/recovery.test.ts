@@ -2,21 +2,14 @@
  * Connection state recovery with the unmodified official socket.io-client, and its limits with raw frames.
  * Broadcasts arrive exactly as emitted; an offset marker `42["sio:offset","<offset>"]` follows them.
  */
-import { afterAll, afterEach, describe, expect, test } from "bun:test";
+import { describe, expect, test } from "bun:test";
 import { io as connect, type Socket as ClientSocket } from "socket.io-client";
 import type { RecoveryOptions } from "../../../src/realtime/socketio/server.ts";
 import type { Socket } from "../../../src/realtime/socketio/socket.ts";
 import { waitFor, waitUntil } from "../../helpers/wait.ts";
-import { poll, pollingHandshake, post, RawWs, startHarness, type Harness } from "./harness.ts";
+import { poll, pollingHandshake, post, RawWs, cleanedUp, startHarness, type Harness } from "./harness.ts";
 
-const harnesses: Harness[] = [];
-const clients: ClientSocket[] = [];
-afterEach(() => {
-  for (const c of clients.splice(0)) c.disconnect();
-});
-afterAll(async () => {
-  for (const h of harnesses) await h.close();
-});
+const { harnesses, clients } = cleanedUp();
 
 /** A server whose connection handler joins "news" and sets data, and records every connection. */
 function recoveringServer(recovery: RecoveryOptions = {}) {
