@@ -4,8 +4,10 @@
  * module proxy; the small fixes listed in tools/ferretdb/patches.json (each
  * says why; tools/ferretdb/PATCHES.md explains them) are applied to a copy under
  * `.cache/ferretdb/`, and the wrapper is built against that copy with a
- * `replace` directive. The result is cached and rebuilt only when the wrapper or
- * the patches change.
+ * `replace` directive. A patch may instead name a dependency of FerretDB
+ * (`module` and `version`, e.g. github.com/FerretDB/wire): that module is
+ * copied and patched the same way and replaced too. The result is cached and
+ * rebuilt only when the wrapper or the patches change.
  *
  * A patch is either an exact string replacement (`file`, `from`, `to`) or a
  * unified diff (`diff`: a file under tools/ferretdb/, as `git diff` writes it).
@@ -21,10 +23,12 @@ export type Progress = (line: string) => void;
 
 const SOURCES = ["go.mod", "go.sum", "main.go", "patches.json"];
 
+type Patch = { why: string; module?: string; version?: string } & ({ file: string; from: string; to: string } | { diff: string });
+
 interface Patches {
   module: string;
   version: string;
-  patches: ({ why: string } & ({ file: string; from: string; to: string } | { diff: string }))[];
+  patches: Patch[];
 }
 
 function sourceStamp(moduleDir: string): string {
@@ -101,15 +105,18 @@ function makeWritable(path: string): void {
   if (st.isDirectory()) for (const name of readdirSync(path)) makeWritable(join(path, name));
 }
 
-/** Copies the module's source out of Go's read-only module cache and applies each patch exactly once. */
-async function patchedSource(go: string, moduleDir: string, cacheDir: string, spec: Patches): Promise<string> {
-  const info = JSON.parse(await run(go, ["mod", "download", "-json", `${spec.module}@${spec.version}`], moduleDir)) as { Dir?: string };
-  if (!info.Dir) throw new Error(`building FerretDB failed: go mod download gave no directory for ${spec.module}@${spec.version}`);
-  const dir = join(cacheDir, `src-${spec.version}`);
+/**
+ * Copies a module's source out of Go's read-only module cache into `dir` and applies each patch exactly once.
+ * The module must be the one at that version in the build (FerretDB's go.mod), else the patch is for a
+ * version that is not used: checked by the caller through `go list -m`.
+ */
+async function patchedSource(go: string, moduleDir: string, module: string, version: string, dir: string, patches: Patch[]): Promise<string> {
+  const info = JSON.parse(await run(go, ["mod", "download", "-json", `${module}@${version}`], moduleDir)) as { Dir?: string };
+  if (!info.Dir) throw new Error(`building FerretDB failed: go mod download gave no directory for ${module}@${version}`);
   rmSync(dir, { recursive: true, force: true });
   cpSync(info.Dir, dir, { recursive: true });
   makeWritable(dir);
-  for (const p of spec.patches) {
+  for (const p of patches) {
     if ("diff" in p) {
       applyUnifiedDiff(dir, readFileSync(join(moduleDir, p.diff), "utf8"), p.diff);
     } else {
@@ -138,13 +145,36 @@ export async function ensureFerretDbBinary(projectRoot: string, progress: Progre
   mkdirSync(cacheDir, { recursive: true });
   progress("building the embedded database (FerretDB v1.24.2) with Go; first time only, about a minute…");
   const spec = JSON.parse(readFileSync(join(moduleDir, "patches.json"), "utf8")) as Patches;
-  const src = await patchedSource(go, moduleDir, cacheDir, spec);
-  // A build copy of our module whose go.mod points FerretDB at the patched source.
+  // Patched modules: FerretDB itself (patches without `module`) and the dependencies named by patches.
+  const modules = new Map<string, { version: string; dir: string; patches: Patch[] }>();
+  modules.set(spec.module, { version: spec.version, dir: join(cacheDir, `src-${spec.version}`), patches: [] });
+  for (const p of spec.patches) {
+    const name = p.module ?? spec.module;
+    let m = modules.get(name);
+    if (!m) {
+      if (!p.version) throw new Error(`FerretDB patch for ${name} has no version`);
+      m = { version: p.version, dir: join(cacheDir, `src-${name.split("/").pop()}-${p.version}`), patches: [] };
+      modules.set(name, m);
+    }
+    if (p.version && p.version !== m.version) throw new Error(`FerretDB patches for ${name} name two versions: ${m.version} and ${p.version}`);
+    m.patches.push(p);
+  }
+  let replaces = "";
+  for (const [name, m] of modules) {
+    await patchedSource(go, moduleDir, name, m.version, m.dir, m.patches);
+    replaces += `replace ${name} ${m.version} => ${m.dir}\n`;
+  }
+  // A build copy of our module whose go.mod points FerretDB (and patched dependencies) at the patched sources.
   const buildDir = join(cacheDir, "build");
   rmSync(buildDir, { recursive: true, force: true });
   mkdirSync(buildDir);
   for (const f of ["go.sum", "main.go"]) cpSync(join(moduleDir, f), join(buildDir, f));
-  writeFileSync(join(buildDir, "go.mod"), `${readFileSync(join(moduleDir, "go.mod"), "utf8")}\nreplace ${spec.module} ${spec.version} => ${src}\n`);
+  writeFileSync(join(buildDir, "go.mod"), `${readFileSync(join(moduleDir, "go.mod"), "utf8")}\n${replaces}`);
+  // A dependency patch must patch the version the build uses (a replace of another version would be ignored).
+  for (const [name, m] of modules) {
+    const used = (await run(go, ["list", "-m", "-f", "{{.Version}}", name], buildDir)).trim();
+    if (used !== m.version) throw new Error(`FerretDB patch no longer applies: the build uses ${name} ${used}, the patches are for ${m.version}`);
+  }
   await run(go, ["build", "-o", bin, "."], buildDir);
   writeFileSync(stampFile, stamp);
   progress("embedded database built");
