@@ -23,9 +23,9 @@ export type Progress = (line: string) => void;
 
 const SOURCES = ["go.mod", "go.sum", "main.go", "patches.json"];
 
-type Patch = { why: string; module?: string; version?: string } & ({ file: string; from: string; to: string } | { diff: string });
+export type Patch = { why: string; module?: string; version?: string } & ({ file: string; from: string; to: string } | { diff: string });
 
-interface Patches {
+export interface Patches {
   module: string;
   version: string;
   patches: Patch[];
@@ -127,6 +127,27 @@ async function patchedSource(go: string, moduleDir: string, module: string, vers
   return dir;
 }
 
+/**
+ * The modules to patch, in order: FerretDB itself (patches without `module`, source in
+ * `src-<version>`) and each dependency a patch names (`src-<last path element>-<version>`).
+ */
+export function patchedModules(spec: Patches, cacheDir: string): Map<string, { version: string; dir: string; patches: Patch[] }> {
+  const modules = new Map<string, { version: string; dir: string; patches: Patch[] }>();
+  modules.set(spec.module, { version: spec.version, dir: join(cacheDir, `src-${spec.version}`), patches: [] });
+  for (const p of spec.patches) {
+    const name = p.module ?? spec.module;
+    let m = modules.get(name);
+    if (!m) {
+      if (!p.version) throw new Error(`FerretDB patch for ${name} has no version`);
+      m = { version: p.version, dir: join(cacheDir, `src-${name.split("/").pop()}-${p.version}`), patches: [] };
+      modules.set(name, m);
+    }
+    if (p.version && p.version !== m.version) throw new Error(`FerretDB patches for ${name} name two versions: ${m.version} and ${p.version}`);
+    m.patches.push(p);
+  }
+  return modules;
+}
+
 export async function ensureFerretDbBinary(projectRoot: string, progress: Progress): Promise<string> {
   const moduleDir = join(projectRoot, "tools", "ferretdb");
   const cacheDir = join(projectRoot, ".cache", "ferretdb");
@@ -145,20 +166,7 @@ export async function ensureFerretDbBinary(projectRoot: string, progress: Progre
   mkdirSync(cacheDir, { recursive: true });
   progress("building the embedded database (FerretDB v1.24.2) with Go; first time only, about a minute…");
   const spec = JSON.parse(readFileSync(join(moduleDir, "patches.json"), "utf8")) as Patches;
-  // Patched modules: FerretDB itself (patches without `module`) and the dependencies named by patches.
-  const modules = new Map<string, { version: string; dir: string; patches: Patch[] }>();
-  modules.set(spec.module, { version: spec.version, dir: join(cacheDir, `src-${spec.version}`), patches: [] });
-  for (const p of spec.patches) {
-    const name = p.module ?? spec.module;
-    let m = modules.get(name);
-    if (!m) {
-      if (!p.version) throw new Error(`FerretDB patch for ${name} has no version`);
-      m = { version: p.version, dir: join(cacheDir, `src-${name.split("/").pop()}-${p.version}`), patches: [] };
-      modules.set(name, m);
-    }
-    if (p.version && p.version !== m.version) throw new Error(`FerretDB patches for ${name} name two versions: ${m.version} and ${p.version}`);
-    m.patches.push(p);
-  }
+  const modules = patchedModules(spec, cacheDir);
   let replaces = "";
   for (const [name, m] of modules) {
     await patchedSource(go, moduleDir, name, m.version, m.dir, m.patches);

@@ -7,7 +7,7 @@ import { expect, test } from "bun:test";
 import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { applyUnifiedDiff } from "../../src/embedded-db/ferretdb-binary.ts";
+import { applyUnifiedDiff, patchedModules, type Patches } from "../../src/embedded-db/ferretdb-binary.ts";
 
 const original = ["package x", "", "func a() int {", "\treturn 1", "}", "", "func b() int {", "\treturn 2", "}", ""].join("\n");
 
@@ -66,4 +66,33 @@ test("a diff that no longer applies stops the build, naming the patch and the hu
   expect(() => applyUnifiedDiff(exists, onlyNew, "new.diff")).toThrow(/new\.diff no longer applies: sub\/new\.go already exists/);
   // A file the diff changes must exist.
   expect(() => applyUnifiedDiff(mkdtempSync(join(tmpdir(), "ferret-patch-")), edit, "edit.diff")).toThrow(/x\.go does not exist/);
+});
+
+test("patches to dependency modules are grouped per module and version; the project's patches.json names wire v0.0.8", () => {
+  const spec: Patches = {
+    module: "github.com/FerretDB/FerretDB",
+    version: "v1.24.2",
+    patches: [
+      { why: "a", diff: "a.diff" },
+      { why: "b", module: "github.com/FerretDB/wire", version: "v0.0.8", diff: "b.diff" },
+      { why: "c", file: "x.go", from: "1", to: "2" },
+      { why: "d", module: "github.com/FerretDB/wire", diff: "d.diff" },
+    ],
+  };
+  const m = patchedModules(spec, "/c");
+  expect([...m.keys()]).toEqual(["github.com/FerretDB/FerretDB", "github.com/FerretDB/wire"]);
+  expect(m.get("github.com/FerretDB/FerretDB")).toMatchObject({ version: "v1.24.2", dir: "/c/src-v1.24.2" });
+  expect(m.get("github.com/FerretDB/FerretDB")!.patches.map((p) => p.why)).toEqual(["a", "c"]);
+  expect(m.get("github.com/FerretDB/wire")).toMatchObject({ version: "v0.0.8", dir: "/c/src-wire-v0.0.8" });
+  expect(m.get("github.com/FerretDB/wire")!.patches.map((p) => p.why)).toEqual(["b", "d"]);
+
+  // A dependency patch must say which version it patches, and only one.
+  expect(() => patchedModules({ ...spec, patches: [{ why: "x", module: "example.com/m", diff: "x.diff" }] }, "/c")).toThrow(/example\.com\/m has no version/);
+  expect(() => patchedModules({ ...spec, patches: [spec.patches[1]!, { ...spec.patches[1]!, version: "v0.0.9" }] }, "/c")).toThrow(/two versions: v0\.0\.8 and v0\.0\.9/);
+  expect(() => patchedModules({ ...spec, patches: [{ why: "x", version: "v1.24.3", diff: "x.diff" }] }, "/c")).toThrow(/two versions: v1\.24\.2 and v1\.24\.3/);
+
+  const project = JSON.parse(readFileSync(join(import.meta.dir, "../../tools/ferretdb/patches.json"), "utf8")) as Patches;
+  const wire = patchedModules(project, "/c").get("github.com/FerretDB/wire");
+  expect(wire?.version).toBe("v0.0.8");
+  expect(wire?.patches.map((p) => ("diff" in p ? p.diff : ""))).toEqual(["patches/wire-no-reply-recheck.diff"]);
 });
