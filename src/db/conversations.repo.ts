@@ -81,7 +81,8 @@ export function createConversationsRepo(col: Collection<ConversationDoc>, member
     async listForUser(email) {
       const ids = (await conversationIdsOf(members, email)).flatMap((id) => parseId(id) ?? []);
       if (ids.length === 0) return [];
-      const docs = await col.find({ _id: { $in: ids } }).toArray();
+      // One batch: past 101 conversations the driver's default first batch would cost a getMore round trip.
+      const docs = await col.find({ _id: { $in: ids } }, { batchSize: ids.length }).toArray();
       return docs.map(toConversation).sort(byActivity);
     },
     async recordMessages(id, { count, unreadIncrements, preview, sender, at }) {
