@@ -6,6 +6,7 @@
 import { ConversationsService } from "./conversations.service.ts";
 import { MessagesService } from "./messages.service.ts";
 import { noopPublisher, type ChatPublisher, type ConversationsRepo, type MessagesRepo, type UsersRepo } from "./ports.ts";
+import type { PresenceRegistry } from "./presence-registry.ts";
 import { PresenceService } from "./presence.service.ts";
 import { SyncService } from "./sync.service.ts";
 import { TypingService } from "./typing.service.ts";
@@ -27,6 +28,8 @@ export interface ChatServiceOptions {
   writeConcurrency: number;
   /** Cached database reachability: while it is down, sends are refused at once instead of queueing. */
   isDatabaseUp?: () => boolean;
+  /** Who is connected across the service (default: this process only; cluster mode: shared through Redis). */
+  presenceRegistry?: PresenceRegistry;
 }
 
 export function createChatServices(
@@ -41,7 +44,7 @@ export function createChatServices(
     users,
     conversations,
     messages: new MessagesService(repos.conversations, repos.messages, users, conversations, pub, opts.writeConcurrency, opts.isDatabaseUp),
-    presence: new PresenceService(repos.users, conversations, pub),
+    presence: new PresenceService(repos.users, conversations, pub, opts.presenceRegistry),
     typing: new TypingService(conversations, pub, opts.typingTtlMs),
     sync: new SyncService(repos.conversations, repos.messages),
     setPublisher(p) {

@@ -32,10 +32,6 @@ export class BroadcastOperator {
     return new BroadcastOperator(this.nsp, this.rooms, this.exceptRooms, socket);
   }
 
-  /** Present for API familiarity: this server is a single process, every broadcast is local. */
-  get local(): BroadcastOperator {
-    return this;
-  }
 
   /** Acks are not supported on broadcasts (as with the official server without a timeout). */
   emit(event: string, ...args: unknown[]): boolean {
@@ -45,6 +41,7 @@ export class BroadcastOperator {
     this.nsp.recovery?.append(frames, target);
     this.nsp.adapter.broadcast(frames, target, this.nsp.sockets.values());
     this.nsp.markers?.add(target);
+    this.nsp.bus.publish({ nsp: this.nsp.name, frames, rooms: [...this.rooms], except: [...this.exceptRooms] });
     this.nsp.observer.eventEmitted(event);
     return true;
   }

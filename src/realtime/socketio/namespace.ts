@@ -9,6 +9,7 @@ import { OffsetMarkers } from "./offset-markers.ts";
 import { RecoveryLog, type RecoveryOptions } from "./recovery.ts";
 import type { SocketIOObserver } from "./observer.ts";
 import type { Socket } from "./socket.ts";
+import { LOCAL_BUS, type BroadcastBus } from "./bus.ts";
 
 export type Middleware = (socket: Socket, next: (err?: Error & { data?: unknown }) => void) => void | Promise<void>;
 
@@ -30,8 +31,11 @@ export class Namespace {
     private readonly onError: (err: unknown, event: string) => void,
     readonly observer: SocketIOObserver,
     recovery?: RecoveryOptions,
+    /** Carries broadcasts to and from the other processes of a cluster (in-process: nothing to carry). */
+    readonly bus: BroadcastBus = LOCAL_BUS,
   ) {
-    this.adapter = new RoomAdapter(name, server, (id) => this.sockets.get(id));
+    this.adapter = new RoomAdapter(name, server, (id) => this.sockets.get(id), bus);
+    bus.subscribe(name, null);
     this.recovery = recovery ? new RecoveryLog(recovery) : undefined;
     this.markers = this.recovery ? new OffsetMarkers(this, this.recovery) : undefined;
     const markers = this.markers;
@@ -62,6 +66,17 @@ export class Namespace {
 
   emit(event: string, ...args: unknown[]): boolean {
     return new BroadcastOperator(this).emit(event, ...args);
+  }
+
+  /**
+   * A broadcast from another process of the cluster, for this process's members of `room` (null: every socket)
+   * minus `except`: logged for recovery, delivered and followed by its offset marker as a local one would be.
+   */
+  deliverRemote(frames: RawData[], room: string | null, except: ReadonlySet<string>): void {
+    const target = { rooms: room === null ? new Set<string>() : new Set([room]), except };
+    this.recovery?.append(frames, target);
+    this.adapter.broadcast(frames, target, this.sockets.values());
+    this.markers?.add(target);
   }
 
   fetchSocketIds(room: string): string[] {
