@@ -109,7 +109,7 @@ function encode(nodeId: string, b: BusBroadcast): string {
   let tail = "";
   for (let i = 1; i < b.frames.length; i++) {
     const f = b.frames[i]!;
-    tail += `\n${Buffer.from(f as ArrayBuffer | Uint8Array).toString("base64")}`;
+    tail += `\n${Buffer.from(f as Uint8Array).toString("base64")}`;
     binaries++;
   }
   return `${JSON.stringify([nodeId, b.nsp, b.rooms, b.except, binaries])}\n${b.frames[0] as string}${tail}`;
