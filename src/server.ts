@@ -93,6 +93,7 @@ export async function startServer(cfg: Config, mongoUrl: string, log: Logger, ex
       writeConcurrency: cfg.DB_WRITE_CONCURRENCY,
       isDatabaseUp: db.health.isUp,
       presenceRegistry: cluster.presence,
+      shared: cluster.shared,
     },
   );
   const stale = await services.presence.resetStale();

@@ -23,6 +23,8 @@ import { createRedisRateLimiterFactory } from "./redis-rate-limiter.ts";
 export interface Cluster {
   /** This process's id in the cluster ("local" when not in cluster mode). */
   readonly nodeId: string;
+  /** Several processes share the database and the service (per-process caches of shared data must be off). */
+  readonly shared: boolean;
   readonly bus: BroadcastBus;
   /** The Redis bus's counters (cluster mode only). */
   readonly busStats: RedisBus["stats"] | undefined;
@@ -37,6 +39,7 @@ export async function startCluster(cfg: Config, log: Logger, metrics?: Metrics):
   if (!cfg.REDIS_URL) {
     return {
       nodeId: "local",
+      shared: false,
       bus: LOCAL_BUS,
       busStats: undefined,
       presence: createLocalPresenceRegistry(),
@@ -55,6 +58,7 @@ export async function startCluster(cfg: Config, log: Logger, metrics?: Metrics):
   log.info("cluster mode: joined through redis", { node: nodeId, prefix: link.prefix, heartbeat_ms: cfg.CLUSTER_HEARTBEAT_MS });
   return {
     nodeId,
+    shared: true,
     bus,
     busStats: bus.stats,
     presence,

@@ -75,8 +75,11 @@ export function createRedisPresence(link: RedisLink, nodeId: string, heartbeatMs
 
   const resync = () =>
     evalScript(RESYNC, [k.nodes, k.pt, k.pn, k.hb], [nodeId, ttl, ...mine]).then(
-      () => (warned = false),
-      (err) => degraded(err),
+      () => {
+        warned = false;
+        log.info("cluster presence: this node's users written to redis", { users: mine.size });
+      },
+      (err) => log.warn("cluster presence: resynchronisation failed; retried at the next reconnect", { err: (err as Error).message }),
     );
   link.onUp(() => void resync());
   const beat = setInterval(() => {

@@ -30,6 +30,8 @@ export interface ChatServiceOptions {
   isDatabaseUp?: () => boolean;
   /** Who is connected across the service (default: this process only; cluster mode: shared through Redis). */
   presenceRegistry?: PresenceRegistry;
+  /** Several processes create conversations (cluster mode): per-process caches of derived data are off. */
+  shared?: boolean;
 }
 
 export function createChatServices(
@@ -40,6 +42,7 @@ export function createChatServices(
   const pub = () => publisher;
   const users = new UsersService(repos.users, { searchLimit: opts.searchLimit });
   const conversations = new ConversationsService(repos.conversations, repos.messages, users, pub);
+  conversations.cacheContacts = !opts.shared;
   return {
     users,
     conversations,
