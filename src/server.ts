@@ -123,6 +123,7 @@ export async function startServer(cfg: Config, mongoUrl: string, log: Logger, ex
     onError: (err, event) => log.error("socket handler failed", { event, err }),
     observer: metrics.socketio,
     bus: cluster.bus,
+    clusterReplay: cluster.replay,
   });
   const userSockets = cluster.userSockets(io);
   metrics.watchSessions(() => io.engine.sessions.values());

@@ -18,6 +18,8 @@ import { createClusterRevocationStore } from "./cluster-revocations.ts";
 import { createRedisBus, type RedisBus } from "./redis-bus.ts";
 import { connectRedis } from "./redis-link.ts";
 import { createRedisPresence } from "./redis-presence.ts";
+import { createRedisReplay } from "./redis-replay.ts";
+import type { ClusterReplay } from "../realtime/socketio/cluster-replay.ts";
 import { createRedisRateLimiterFactory } from "./redis-rate-limiter.ts";
 
 export interface Cluster {
@@ -29,6 +31,8 @@ export interface Cluster {
   /** The Redis bus's counters (cluster mode only). */
   readonly busStats: RedisBus["stats"] | undefined;
   readonly presence: PresenceRegistry;
+  /** Connection state recovery across nodes (cluster mode with RECOVERY_WINDOW_MS > 0). */
+  readonly replay: ClusterReplay | undefined;
   readonly limiters: RateLimiterFactory;
   revocations(local: RevocationStore): RevocationStore;
   userSockets(io: SocketIOServer): UserSockets;
@@ -43,6 +47,7 @@ export async function startCluster(cfg: Config, log: Logger, metrics?: Metrics):
       bus: LOCAL_BUS,
       busStats: undefined,
       presence: createLocalPresenceRegistry(),
+      replay: undefined,
       limiters: localRateLimiters,
       revocations: (local) => local,
       userSockets: (io) => createUserSockets(io),
@@ -62,6 +67,7 @@ export async function startCluster(cfg: Config, log: Logger, metrics?: Metrics):
     bus,
     busStats: bus.stats,
     presence,
+    replay: cfg.RECOVERY_WINDOW_MS > 0 ? createRedisReplay(link, bus, cfg.RECOVERY_WINDOW_MS, log) : undefined,
     limiters: createRedisRateLimiterFactory(link, log),
     revocations: (local) => createClusterRevocationStore(local, link, nodeId, log),
     userSockets(io) {

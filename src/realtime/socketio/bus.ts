@@ -14,6 +14,9 @@ export interface BusBroadcast {
   /** Target rooms in order (empty: every socket of the namespace). */
   rooms: string[];
   except: string[];
+  /** The origin's recovery log epoch and this broadcast's sequence in it (recovery on). */
+  epoch?: string;
+  seq?: number;
 }
 
 export interface BroadcastBus {
@@ -28,7 +31,7 @@ export interface BroadcastBus {
    * (`room`) except the rooms it names (the earlier target rooms among them, so a socket in several target
    * rooms gets it once), exactly as if it had been made here.
    */
-  onRemote(fn: (nsp: string, frames: RawData[], room: string | null, except: ReadonlySet<string>) => void): void;
+  onRemote(fn: (nsp: string, frames: RawData[], room: string | null, except: ReadonlySet<string>, cseq: number) => void): void;
 }
 
 export const LOCAL_BUS: BroadcastBus = {
