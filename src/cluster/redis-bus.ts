@@ -55,6 +55,11 @@ local msg = s .. '\\n' .. ARGV[2]
 for i = 3, #ARGV do redis.call('PUBLISH', ARGV[i], msg) end
 return s`;
 
+/** KEYS: sequence. ARGV: a node's offset. After Redis lost its data, numbering resumes above what nodes have seen. */
+const RAISE = `local c = tonumber(redis.call('GET', KEYS[1]) or '0')
+if c < tonumber(ARGV[1]) then redis.call('SET', KEYS[1], ARGV[1]) end
+return c`;
+
 type RemoteFn = (nsp: string, frames: RawData[], room: string | null, except: ReadonlySet<string>, cseq: number) => void;
 
 export function createRedisBus(link: RedisLink, nodeId: string, log: Logger, maxEntries = 100_000): RedisBus {
@@ -115,6 +120,7 @@ export function createRedisBus(link: RedisLink, nodeId: string, log: Logger, max
   };
   link.onUp(() => {
     warned = false;
+    void link.send("EVAL", [RAISE, "1", keys[0]!, String(offset)]).catch(() => {});
     void subscribe(own).catch(() => {});
     for (const ch of subs.keys()) void subscribe(ch).catch(() => {});
   });

@@ -44,6 +44,8 @@ export async function collectRemote(
   let entries;
   try {
     const upTo = await replay.barrier(nsp.name, snapshot.rooms, () => (localFrom = log.nextSeq));
+    // A cut beyond the current numbering: the shared state was lost (Redis restarted empty); not recoverable.
+    if (sinceCluster > upTo) return null;
     entries = await replay.range(sinceCluster, upTo);
     if (!entries) return null;
     // From here on synchronous, until the caller has joined the rooms.
