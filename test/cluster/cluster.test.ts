@@ -8,7 +8,7 @@ import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { RedisClient } from "bun";
 import type { Socket } from "socket.io-client";
 import { collect, waitFor, waitUntil } from "../helpers/wait.ts";
-import { clusterEnv, connectTo, HEARTBEAT_MS, loginAt, startHaproxy, startNode, startRedis, stopAll, type Balancer, type Node, type Redis } from "./harness.ts";
+import { clusterEnv, connectTo, HEARTBEAT_MS, loginAt, startHaproxy, startNginx, startNode, startRedis, stopAll, type Balancer, type Node, type Redis } from "./harness.ts";
 
 let redis: Redis;
 let nodes: Node[];
@@ -77,6 +77,25 @@ describe("cluster through HAProxy", () => {
     await waitUntil(() => toAlice.length >= 8, 10_000, "probe 2");
     expect(offline.map((e) => e.email)).toEqual(["bob@c.test"]);
     expect(online.map((e) => e.email)).toEqual(["bob@c.test"]);
+  }, 60_000);
+
+  test("nginx with ip_hash (the README's configuration): a default-transports client chats with sockets on both nodes", async () => {
+    const nginx = await startNginx(nodes);
+    const [a, b] = nodes as [Node, Node];
+    const hana = await connectTo(nginx.url, await loginAt(nginx.url, "hana@c.test"));
+    // Polling first (needs ip_hash stickiness), then the upgrade through nginx's Upgrade/Connection headers.
+    await waitUntil(() => hana.io.engine.transport.name === "websocket", 10_000, "upgrade to websocket through nginx");
+    const ivoToken = await loginAt(a.url, "ivo@c.test");
+    const onA = await connectTo(a.url, ivoToken, { transports: ["websocket"] });
+    const onB = await connectTo(b.url, ivoToken, { transports: ["websocket"] });
+    const [toA, toB, toHana] = [collect(onA, "new_message"), collect(onB, "new_message"), collect(hana, "new_message")];
+    await ack(hana, "send_message", { to_email: "ivo@c.test", message: "via nginx" });
+    await ack(onA, "send_message", { to_email: "hana@c.test", message: "from A" });
+    await ack(onB, "send_message", { to_email: "hana@c.test", message: "from B" });
+    await waitUntil(() => toA.length >= 3 && toB.length >= 3 && toHana.length >= 3, 10_000, "messages on every socket");
+    for (const seen of [toA, toB, toHana]) expect(seen.map((m) => m.message)).toEqual(["via nginx", "from A", "from B"]);
+    hana.disconnect();
+    await nginx.stop();
   }, 60_000);
 
   test("per-room routing: a node receives no bytes for rooms whose members are all on another node", async () => {

@@ -200,3 +200,50 @@ export async function stopAll(): Promise<void> {
   for (const p of all) p.kill("SIGKILL");
   await Promise.all(all.map((p) => p.exited));
 }
+
+/** nginx (Debian's nginx-light) in front of the nodes with `ip_hash`, as in the README; foreground, own temp dirs. */
+export async function startNginx(nodes: Node[]): Promise<{ url: string; stop(): Promise<void> }> {
+  const port = await findFreePort();
+  const dir = mkdtempSync(join(tmpdir(), "chat-nginx-"));
+  const cfg = `daemon off;
+master_process off;
+pid ${dir}/nginx.pid;
+error_log stderr error;
+events { worker_connections 1024; }
+http {
+  access_log off;
+  client_body_temp_path ${dir}/body;
+  proxy_temp_path ${dir}/proxy;
+  fastcgi_temp_path ${dir}/fastcgi;
+  uwsgi_temp_path ${dir}/uwsgi;
+  scgi_temp_path ${dir}/scgi;
+  upstream chat_nodes {
+    ip_hash;
+${nodes.map((n) => `    server 127.0.0.1:${n.port};`).join("\n")}
+  }
+  server {
+    listen 127.0.0.1:${port};
+    location / {
+      proxy_pass http://chat_nodes;
+      proxy_http_version 1.1;
+      proxy_set_header Upgrade $http_upgrade;
+      proxy_set_header Connection "upgrade";
+      proxy_set_header Host $host;
+      proxy_set_header X-Forwarded-For $proxy_add_x_forwarded_for;
+      proxy_read_timeout 3600s;
+    }
+  }
+}
+`;
+  writeFileSync(join(dir, "nginx.conf"), cfg);
+  const bin = Bun.which("nginx") ?? "/usr/sbin/nginx";
+  const proc = track(Bun.spawn([bin, "-c", join(dir, "nginx.conf"), "-p", dir], { stdout: "ignore", stderr: "inherit" }));
+  await waitForPort("127.0.0.1", port, 10_000);
+  return {
+    url: `http://127.0.0.1:${port}`,
+    async stop() {
+      proc.kill("SIGTERM");
+      await proc.exited;
+    },
+  };
+}
