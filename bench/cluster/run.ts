@@ -19,6 +19,7 @@ import { cpuSeconds } from "../loadgen/cpu.ts";
 import { RawEioClient } from "../loadgen/raw-eio.ts";
 import { percentile } from "../loadgen/util.ts";
 import { startServer, type ServerProc } from "../lib/procs.ts";
+import { busCost } from "./bus.ts";
 
 const quick = process.argv.includes("--quick");
 const root = resolve(import.meta.dir, "../..");
@@ -33,6 +34,9 @@ const redis = Bun.spawn(["redis-server", "--port", String(redisPort), "--bind", 
 process.on("exit", () => redis.kill("SIGKILL"));
 await waitForPort("127.0.0.1", redisPort, 10_000);
 const METRICS_TOKEN = "bench-cluster-metrics-token";
+// The bus alone first (no servers running): CPU per broadcast, publish and receive together.
+const bus = await busCost(`redis://127.0.0.1:${redisPort}`, quick ? 20_000 : 100_000);
+log({ scenario: "bus alone", ...bus });
 let run = 0;
 
 async function nodes(n: number, cluster: boolean): Promise<ServerProc[]> {
@@ -205,7 +209,9 @@ await phase(2, true, async (s) => {
 });
 const local = rows.find((r) => r.setup === "local (1 node, no Redis)");
 const one = rows.find((r) => r.setup === "cluster, 1 node");
-console.log(JSON.stringify({ bus_overhead_cpu_us_per_msg: (one?.server_cpu_us_per_msg as number) - (local?.server_cpu_us_per_msg as number), rows }, null, 1));
+console.log(
+  JSON.stringify({ bus_alone: bus, chat_cpu_us_per_msg_cluster_minus_local: (one?.server_cpu_us_per_msg as number) - (local?.server_cpu_us_per_msg as number), rows }, null, 1),
+);
 await db.stop();
 redis.kill("SIGKILL");
 process.exit(0);
