@@ -7,6 +7,7 @@
  *   bun run bench --quick         under a minute
  *   bun run bench --only chat     one scenario (broadcast, connections, chat, rest, db), results not saved
  *   bun run bench --only soak     10 minutes of chat under transport drops, a server and a database restart (--quick: 60 s, --seconds N)
+ *   bun run bench --only cluster  cluster mode: 1 node vs 2 nodes through Redis (bench/cluster/run.ts)
  *   bun run bench --only data     database sizes 10k / 100k / 1M messages: history, list, search, send (bench/data/run.ts)
  *   … --targets ours --repeats 1  (development) fewer servers or repeats, results not saved
  *   bun run bench --only rest --pin   REST with the server and the embedded database on core 0, autocannon on core 1
@@ -37,6 +38,8 @@ const root = resolve(import.meta.dir, "..");
 if (only === "data") await import("./data/run.ts");
 // The soak (bench/soak: faults under steady chat, checked message by message) is a run of its own.
 if (only === "soak") await import("./soak/main.ts");
+// Cluster mode (bench/cluster: 1 node vs 2 through Redis, bus overhead, bytes for foreign rooms) is a run of its own.
+if (only === "cluster") await import("./cluster/run.ts");
 const P = quick
   ? { repeats: 1, bcastClients: 500, startRate: 200, stepMs: 300, maxLadderMs: 4000, holdMs: 700, fixedRate: 50, fixedMs: 700,
       conns: 2000, pairs: 10, chatRates: [300], chatMs: 2000, ackTimeoutMs: 5000, restSeconds: 1, restConns: 10, dbMs: 500, dbWriters: 8, settleMaxMs: 1000 }

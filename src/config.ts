@@ -83,6 +83,11 @@ export const EnvSchema = z.object({
   METRICS_PORT: z.coerce.number().int().min(0).max(65535).optional(),
   // Graceful stop: how long in-flight requests, socket handlers and presence writes may take to finish.
   SHUTDOWN_TIMEOUT_MS: intFrom(10_000, 0, 600_000),
+  // Cluster mode (README "Cluster mode"): every process with the same REDIS_URL and database is one service.
+  REDIS_URL: z.string().regex(/^(redis|rediss|valkey|valkeys):\/\//, "must start with redis:// or rediss://").optional(),
+  REDIS_KEY_PREFIX: z.string().regex(/^[A-Za-z0-9_:.-]{0,64}$/, "letters, digits and _:.- only (max 64)").default("chat:"),
+  // A node that stops heartbeating has its users marked offline by the others within 2 × this.
+  CLUSTER_HEARTBEAT_MS: intFrom(5_000, 100, 600_000),
   // GET /demo: on by default outside production.
   DEMO_ENABLED: z.enum(["true", "false"]).optional(),
 });

@@ -8,6 +8,7 @@ import { createAuthenticator, ownTokenVerifier } from "./auth/authenticator.ts";
 import { createHostJwtVerifier } from "./auth/host-jwt.ts";
 import { createLocalRevocationStore } from "./auth/revocations.ts";
 import { createTokens } from "./auth/tokens.ts";
+import { startCluster } from "./cluster/cluster.ts";
 import type { Config } from "./config.ts";
 import { createConversationsRepo } from "./db/conversations.repo.ts";
 import { ensureIndexes } from "./db/indexes.ts";
@@ -19,13 +20,13 @@ import { createRevocationsRepo } from "./db/revocations.repo.ts";
 import { createUsersRepo } from "./db/users.repo.ts";
 import { createChatServices, type ChatServices } from "./domain/chat-services.ts";
 import { createHttpApp, type HttpApp } from "./http/app.ts";
-import { createLocalRateLimiter } from "./limits/rate-limiter.ts";
 import { exposeMetrics } from "./metrics/exposure.ts";
 import { createMetrics, type Metrics } from "./metrics/metrics.ts";
 import type { Logger } from "./logger.ts";
 import { attachChatGateway } from "./realtime/chat-gateway.ts";
 import { createChatPublisher } from "./realtime/chat-publisher.ts";
 import { createSocketIOServer, type SocketIOServer } from "./realtime/socketio/server.ts";
+import type { UserSockets } from "./realtime/user-sockets.ts";
 import pkg from "../package.json" with { type: "json" };
 
 export interface RunningServer {
@@ -36,6 +37,10 @@ export interface RunningServer {
   db: Database;
   services: ChatServices;
   metrics: Metrics;
+  /** Disconnects a user's sockets on every node (cluster mode) or this one. */
+  userSockets: UserSockets;
+  /** This process's id in the cluster ("local" without REDIS_URL). */
+  nodeId: string;
   /** Port of the dedicated /metrics listener (METRICS_PORT), if any. */
   metricsPort?: number;
   stop(): Promise<void>;
@@ -68,6 +73,14 @@ export async function startServer(cfg: Config, mongoUrl: string, log: Logger, ex
     await db.close();
     throw err;
   }
+  // Cluster mode (REDIS_URL) or in-process: the bus, presence registry, limiters and revocations come from here.
+  let cluster;
+  try {
+    cluster = await startCluster(cfg, log, metrics);
+  } catch (err) {
+    await db.close();
+    throw err;
+  }
   const services = createChatServices(
     {
       users: createUsersRepo(db.collections.users, db.collections.userTerms),
@@ -79,13 +92,15 @@ export async function startServer(cfg: Config, mongoUrl: string, log: Logger, ex
       typingTtlMs: cfg.TYPING_TTL_MS,
       writeConcurrency: cfg.DB_WRITE_CONCURRENCY,
       isDatabaseUp: db.health.isUp,
+      presenceRegistry: cluster.presence,
+      shared: cluster.shared,
     },
   );
   const stale = await services.presence.resetStale();
   if (stale > 0) log.info("cleared stale online flags", { users: stale });
 
   const tokens = createTokens({ secret: cfg.JWT_SECRET_KEY, algorithm: cfg.JWT_ALGORITHM, expireMinutes: cfg.JWT_EXPIRE_MINUTES });
-  const revocations = await createLocalRevocationStore(createRevocationsRepo(db.collections.revocations));
+  const revocations = cluster.revocations(await createLocalRevocationStore(createRevocationsRepo(db.collections.revocations)));
   const auth = createAuthenticator({
     mode: cfg.AUTH_MODE,
     verifier: cfg.AUTH_MODE === "jwt" ? createHostJwtVerifier(hostJwtConfig(cfg)) : ownTokenVerifier(tokens),
@@ -107,7 +122,10 @@ export async function startServer(cfg: Config, mongoUrl: string, log: Logger, ex
       cfg.RECOVERY_WINDOW_MS > 0 ? { maxDisconnectionDuration: cfg.RECOVERY_WINDOW_MS, skipMiddlewares: false } : undefined,
     onError: (err, event) => log.error("socket handler failed", { event, err }),
     observer: metrics.socketio,
+    bus: cluster.bus,
+    clusterReplay: cluster.replay,
   });
+  const userSockets = cluster.userSockets(io);
   metrics.watchSessions(() => io.engine.sessions.values());
   services.setPublisher(metrics.instrumentPublisher(createChatPublisher(io)));
   const gateway = attachChatGateway({
@@ -127,6 +145,7 @@ export async function startServer(cfg: Config, mongoUrl: string, log: Logger, ex
       sync: cfg.RATE_SYNC_PER_10S,
       refresh: cfg.RATE_REFRESH_PER_10S,
     },
+    limiters: cluster.limiters,
     maxSocketsPerUser: cfg.MAX_SOCKETS_PER_USER,
     tokenWarningMs: cfg.TOKEN_EXPIRY_WARNING_SECONDS * 1000,
     syncPageMax: cfg.SYNC_PAGE_MAX,
@@ -141,11 +160,11 @@ export async function startServer(cfg: Config, mongoUrl: string, log: Logger, ex
     revocations,
     apiKeyValid: createApiKeyCheck(cfg.AUTH_API_KEYS ?? []),
     limits: {
-      loginPerIp: createLocalRateLimiter(cfg.RATE_LOGIN_PER_IP_PER_MIN, 60_000),
-      signupPerIp: createLocalRateLimiter(cfg.RATE_SIGNUP_PER_IP_PER_HOUR, 3_600_000),
-      writesPerUser: createLocalRateLimiter(cfg.RATE_REST_WRITE_PER_MIN, 60_000),
-      searchesPerUser: createLocalRateLimiter(cfg.RATE_SEARCH_PER_MIN, 60_000),
-      syncsPerUser: createLocalRateLimiter(cfg.RATE_SYNC_PER_10S, 10_000),
+      loginPerIp: cluster.limiters("rest:login", cfg.RATE_LOGIN_PER_IP_PER_MIN, 60_000),
+      signupPerIp: cluster.limiters("rest:signup", cfg.RATE_SIGNUP_PER_IP_PER_HOUR, 3_600_000),
+      writesPerUser: cluster.limiters("rest:write", cfg.RATE_REST_WRITE_PER_MIN, 60_000),
+      searchesPerUser: cluster.limiters("rest:search", cfg.RATE_SEARCH_PER_MIN, 60_000),
+      syncsPerUser: cluster.limiters("rest:sync", cfg.RATE_SYNC_PER_10S, 10_000),
     },
     trustProxy: cfg.TRUST_PROXY,
     log,
@@ -191,6 +210,8 @@ export async function startServer(cfg: Config, mongoUrl: string, log: Logger, ex
     db,
     services,
     metrics,
+    userSockets,
+    nodeId: cluster.nodeId,
     metricsPort: metricsServer?.port,
     stop() {
       // Graceful drain (rolling restarts): refuse new sessions; close every Engine.IO session, so clients
@@ -211,6 +232,7 @@ export async function startServer(cfg: Config, mongoUrl: string, log: Logger, ex
         gateway.close();
         services.typing.close();
         services.presence.close();
+        await cluster.close();
         await db.close();
       })();
       return stopping;

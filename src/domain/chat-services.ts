@@ -6,6 +6,7 @@
 import { ConversationsService } from "./conversations.service.ts";
 import { MessagesService } from "./messages.service.ts";
 import { noopPublisher, type ChatPublisher, type ConversationsRepo, type MessagesRepo, type UsersRepo } from "./ports.ts";
+import type { PresenceRegistry } from "./presence-registry.ts";
 import { PresenceService } from "./presence.service.ts";
 import { SyncService } from "./sync.service.ts";
 import { TypingService } from "./typing.service.ts";
@@ -27,6 +28,10 @@ export interface ChatServiceOptions {
   writeConcurrency: number;
   /** Cached database reachability: while it is down, sends are refused at once instead of queueing. */
   isDatabaseUp?: () => boolean;
+  /** Who is connected across the service (default: this process only; cluster mode: shared through Redis). */
+  presenceRegistry?: PresenceRegistry;
+  /** Several processes create conversations (cluster mode): per-process caches of derived data are off. */
+  shared?: boolean;
 }
 
 export function createChatServices(
@@ -37,11 +42,12 @@ export function createChatServices(
   const pub = () => publisher;
   const users = new UsersService(repos.users, { searchLimit: opts.searchLimit });
   const conversations = new ConversationsService(repos.conversations, repos.messages, users, pub);
+  conversations.cacheContacts = !opts.shared;
   return {
     users,
     conversations,
     messages: new MessagesService(repos.conversations, repos.messages, users, conversations, pub, opts.writeConcurrency, opts.isDatabaseUp),
-    presence: new PresenceService(repos.users, conversations, pub),
+    presence: new PresenceService(repos.users, conversations, pub, opts.presenceRegistry),
     typing: new TypingService(conversations, pub, opts.typingTtlMs),
     sync: new SyncService(repos.conversations, repos.messages),
     setPublisher(p) {

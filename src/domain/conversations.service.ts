@@ -49,6 +49,11 @@ export class ConversationsService {
   private readonly pairById = new Map<string, [string, string]>();
   private readonly contacts = new Map<string, Set<string>>();
   private contactsGeneration = 0;
+  /**
+   * Whether contacts may be cached: only when every conversation is created by this process (one node). In a
+   * cluster another node may create one at any time, so contacts are read from the database each time.
+   */
+  cacheContacts = true;
 
   constructor(
     private readonly repo: ConversationsRepo,
@@ -121,7 +126,7 @@ export class ConversationsService {
     const list = await this.repo.listForUser(email);
     const set = new Set(list.map((c) => otherParticipant(c, email)));
     // A conversation created while we were reading may be missing from `list`: then do not cache it.
-    if (generation === this.contactsGeneration) this.contacts.set(email, set);
+    if (generation === this.contactsGeneration && this.cacheContacts) this.contacts.set(email, set);
     return [...set];
   }
 

@@ -1,11 +1,13 @@
 /**
  * Presence: a user is online while at least one of their sockets is connected
- * (tabs, devices). Counts live in this process; the users collection mirrors
- * is_online/last_seen for REST readers. Presence changes are announced to the
+ * (tabs, devices). Sockets are counted in this process; whether the user is on
+ * another node too is the PresenceRegistry's answer (cluster mode). The users
+ * collection mirrors is_online/last_seen for REST readers. Presence changes are announced to the
  * users who share a conversation with the user, not to everyone.
  */
 import type { ConversationsService } from "./conversations.service.ts";
 import type { ChatPublisher, UsersRepo } from "./ports.ts";
+import { createLocalPresenceRegistry, type PresenceRegistry } from "./presence-registry.ts";
 
 interface Grace {
   timer: ReturnType<typeof setTimeout>;
@@ -21,11 +23,21 @@ export class PresenceService {
     private readonly users: UsersRepo,
     private readonly conversations: ConversationsService,
     private readonly publisher: () => ChatPublisher,
-  ) {}
+    readonly registry: PresenceRegistry = createLocalPresenceRegistry(),
+  ) {
+    registry.onReaped((emails) => {
+      for (const email of emails) void this.wentOffline(email, new Date()).catch(() => {});
+    });
+  }
 
-  /** Clears online flags left by a crash: at start no socket is connected. */
-  resetStale(): Promise<number> {
-    return this.users.resetAllOffline(new Date());
+  /** Clears online flags left by a crash (one node: at start no socket is connected; a cluster reaps dead nodes instead). */
+  async resetStale(): Promise<number> {
+    return this.registry.resetsAllAtStart ? this.users.resetAllOffline(new Date()) : 0;
+  }
+
+  /** Whether the user has a socket on any node (webhooks: deliver to offline users only). */
+  isConnectedAnywhere(email: string): Promise<boolean> {
+    return this.registry.isConnectedAnywhere(email);
   }
 
   async connected(email: string): Promise<void> {
@@ -40,6 +52,7 @@ export class PresenceService {
     const n = (this.sockets.get(email) ?? 0) + 1;
     this.sockets.set(email, n);
     if (n !== 1) return;
+    if (!(await this.registry.add(email))) return;
     await this.users.setPresence(email, true, new Date());
     if (this.sockets.has(email)) this.publisher().presenceChanged(email, true, null, await this.conversations.contactsOf(email));
   }
@@ -53,7 +66,11 @@ export class PresenceService {
       return;
     }
     this.sockets.delete(email);
-    const at = new Date();
+    if (!(await this.registry.remove(email))) return;
+    await this.wentOffline(email, new Date());
+  }
+
+  private async wentOffline(email: string, at: Date): Promise<void> {
     await this.users.setPresence(email, false, at);
     // A new tab may have connected while we were writing: then the user never went offline.
     if (!this.sockets.has(email)) this.publisher().presenceChanged(email, false, at, await this.conversations.contactsOf(email));
@@ -105,6 +122,6 @@ export class PresenceService {
   /** Online users among the caller's contacts (the people whose presence the caller may see). */
   async onlineContacts(caller: string): Promise<string[]> {
     const contacts = await this.conversations.contactsOf(caller);
-    return contacts.filter((e) => this.sockets.has(e));
+    return this.registry.onlineAmong(contacts);
   }
 }

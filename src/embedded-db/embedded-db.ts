@@ -46,6 +46,8 @@ export interface EmbeddedDbOptions {
    * about twice the write rate of "full", which fsyncs every commit.
    */
   sync?: "normal" | "full";
+  /** A fixed port (`bun run db` with DB_PORT); default a free one. */
+  port?: number;
 }
 
 const HOST = "127.0.0.1";
@@ -87,7 +89,7 @@ export async function startEmbeddedDb(opts: EmbeddedDbOptions): Promise<Embedded
   const onEvent = opts.onEvent ?? (() => {});
   const dataDir = resolve(opts.dataDir);
   const timeout = opts.startTimeoutMs ?? 30_000;
-  const port = await findStablePort(HOST);
+  const port = opts.port ?? (await findStablePort(HOST));
   const { cmd, kind } = await commandFor(opts, dataDir, port);
 
   progress(`starting embedded ${kind} on ${HOST}:${port} (data in ${dataDir})`);

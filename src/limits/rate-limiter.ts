@@ -53,3 +53,11 @@ export function createLocalRateLimiter(limit: number, windowMs: number): RateLim
     },
   };
 }
+
+/**
+ * Makes the limiter of a named budget. Every budget (REST and socket) is made through one factory, so
+ * cluster mode swaps in limiters shared through Redis without any handler knowing.
+ */
+export type RateLimiterFactory = (budget: string, limit: number, windowMs: number) => RateLimiter;
+
+export const localRateLimiters: RateLimiterFactory = (_budget, limit, windowMs) => createLocalRateLimiter(limit, windowMs);

@@ -32,6 +32,8 @@ export interface Metrics {
   readonly embeddedDbRestarts: { inc(): void };
   readonly socketio: SocketIOObserver;
   readonly gateway: GatewayObserver;
+  /** Cluster mode: where the bus gauges read the Redis bus's counters, at scrape time only. */
+  watchClusterBus(stats: () => { publishedBytes: number; receivedBytes: number; received: number; channels: number }): void;
   /** Where the connected-sockets gauge reads the open sessions, at scrape time only. */
   watchSessions(sessions: () => Iterable<{ transport: string }>): void;
   /** Wraps the chat publisher to time store and delivery of each new message. */
@@ -57,6 +59,21 @@ export function createMetrics(): Metrics {
       for (const [transport, n] of Object.entries(counts)) this.set({ transport }, n);
     },
   });
+  let bus: (() => { publishedBytes: number; receivedBytes: number; received: number; channels: number }) | undefined;
+  const busGauge = (name: string, help: string, read: (b: NonNullable<ReturnType<NonNullable<typeof bus>>>) => number) =>
+    new Gauge({
+      name,
+      help,
+      registers,
+      collect() {
+        const b = bus?.();
+        if (b) this.set(read(b));
+      },
+    });
+  busGauge("chat_cluster_bus_received_bytes", "Cluster mode: bytes of broadcasts received from Redis since start", (b) => b.receivedBytes);
+  busGauge("chat_cluster_bus_received_messages", "Cluster mode: broadcasts received from Redis since start", (b) => b.received);
+  busGauge("chat_cluster_bus_published_bytes", "Cluster mode: bytes of broadcasts published to Redis since start", (b) => b.publishedBytes);
+  busGauge("chat_cluster_bus_channels", "Cluster mode: Redis channels subscribed (rooms with members on this node)", (b) => b.channels);
   const connections: Cell = { n: 0 };
   new Counter({
     name: "chat_socket_connections_total",
@@ -99,6 +116,9 @@ export function createMetrics(): Metrics {
         failed.inc({ event, code: errorCode });
         if (errorCode === "RATE_LIMITED") limited.inc({ event });
       },
+    },
+    watchClusterBus(fn) {
+      bus = fn;
     },
     watchSessions(fn) {
       sessions = fn;

@@ -16,6 +16,7 @@ import { ConversationRefSchema, issuesOf, sendMessageSchema, syncSchema } from "
 import { messageView, syncPageView } from "../domain/views.ts";
 import { AppError, isAppError, isDatabaseUnavailable } from "../errors.ts";
 import type { AckResult } from "../events.ts";
+import type { RateLimiterFactory } from "../limits/rate-limiter.ts";
 import type { Logger } from "../logger.ts";
 import { conversationRoom, userRoom } from "./chat-publisher.ts";
 import { ConnectionLimit } from "./connection-limit.ts";
@@ -36,6 +37,8 @@ export interface ChatGatewayOptions {
   debug: boolean;
   messageMaxLength: number;
   budgets: BudgetLimits;
+  /** Makes the per-user event limiters (default: in-process; cluster mode: shared through Redis). */
+  limiters?: RateLimiterFactory;
   maxSocketsPerUser: number;
   tokenWarningMs: number;
   syncPageMax: number;
@@ -76,7 +79,7 @@ export function attachChatGateway(o: ChatGatewayOptions): ChatGateway {
   const nsp = io.of("/");
   const inFlight = new InFlight();
   const sendSchema = sendMessageSchema(o.messageMaxLength);
-  const budgets = createEventBudgets(o.budgets);
+  const budgets = createEventBudgets(o.budgets, o.limiters);
   const auditRateLimit = createRateLimitAudit(log);
   const sessions = createSocketSessions({ nsp, auth: o.auth, revocations: o.revocations, warnBeforeMs: o.tokenWarningMs, log });
   const limit = new ConnectionLimit(o.maxSocketsPerUser, (email) => nsp.roomSize(userRoom(email)));

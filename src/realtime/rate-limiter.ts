@@ -4,7 +4,7 @@
  * no more sends. The limiters sit behind the RateLimiter interface: in-process
  * now, shared across processes in cluster mode.
  */
-import { createLocalRateLimiter, type RateDecision, type RateLimiter } from "../limits/rate-limiter.ts";
+import { localRateLimiters, type RateDecision, type RateLimiter, type RateLimiterFactory } from "../limits/rate-limiter.ts";
 
 export type Budget = "send" | "typing" | "read" | "join" | "presence" | "refresh" | "sync";
 
@@ -33,10 +33,10 @@ export interface EventBudgets {
 
 export function createEventBudgets(
   limits: BudgetLimits,
-  make: (limit: number, windowMs: number) => RateLimiter = createLocalRateLimiter,
+  make: RateLimiterFactory = localRateLimiters,
 ): EventBudgets {
   const limiters = Object.fromEntries(
-    (Object.keys(limits) as Budget[]).map((b) => [b, make(limits[b], WINDOW_MS)]),
+    (Object.keys(limits) as Budget[]).map((b) => [b, make(`socket:${b}`, limits[b], WINDOW_MS)]),
   ) as Record<Budget, RateLimiter>;
   return {
     take(event, email) {

@@ -65,7 +65,9 @@ export class EngineServer {
    * undefined when it was upgraded to a websocket (Bun expects no response then).
    */
   handleRequest(req: Request, server: Server<unknown>): EngineResult {
-    const url = new URL(req.url);
+    // A request without a Host header (an HTTP/1.0 health check) has no parsable absolute URL: use its path.
+    const url = URL.parse(req.url) ?? URL.parse(req.url.replace(/^[a-z]+:\/\/[^/]*/i, ""), "http://localhost");
+    if (!url) return null;
     if (url.pathname !== this.opts.path && `${url.pathname}/` !== this.opts.path) return null;
     const headers = this.corsHeaders(req);
     if (!this.originAllowed(req, url)) return errorResponse(EngineError.FORBIDDEN, headers);

@@ -10,6 +10,7 @@
 import type { Server } from "bun";
 import type { RawData } from "../engine/parser.ts";
 import type { Socket } from "./socket.ts";
+import { LOCAL_BUS, type BroadcastBus } from "./bus.ts";
 
 export interface BroadcastTarget {
   rooms: ReadonlySet<string>;
@@ -28,6 +29,8 @@ export class RoomAdapter {
     private readonly nsp: string,
     private readonly server: () => Server<unknown> | null,
     private readonly socketById: (id: string) => Socket | undefined,
+    /** Told when a room gets its first local member and loses its last (cluster mode: per-room interest). */
+    private readonly bus: BroadcastBus = LOCAL_BUS,
   ) {}
 
   /** Members of a room, the own-id rooms included. */
@@ -45,7 +48,10 @@ export class RoomAdapter {
   join(socket: Socket, room: string): void {
     if (room === socket.id) return;
     let members = this.rooms.get(room);
-    if (!members) this.rooms.set(room, (members = new Set()));
+    if (!members) {
+      this.rooms.set(room, (members = new Set()));
+      this.bus.subscribe(this.nsp, room);
+    }
     if (members.has(socket)) return;
     members.add(socket);
     const ws = socket.session.activeWs();
@@ -56,7 +62,10 @@ export class RoomAdapter {
   leave(socket: Socket, room: string): void {
     const members = this.rooms.get(room);
     if (!members?.delete(socket)) return;
-    if (members.size === 0) this.rooms.delete(room);
+    if (members.size === 0) {
+      this.rooms.delete(room);
+      this.bus.unsubscribe(this.nsp, room);
+    }
     if (!removeFrom(this.polling, room, socket)) socket.session.activeWs()?.unsubscribe(this.topic(room));
   }
 

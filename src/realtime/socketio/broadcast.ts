@@ -32,19 +32,16 @@ export class BroadcastOperator {
     return new BroadcastOperator(this.nsp, this.rooms, this.exceptRooms, socket);
   }
 
-  /** Present for API familiarity: this server is a single process, every broadcast is local. */
-  get local(): BroadcastOperator {
-    return this;
-  }
 
   /** Acks are not supported on broadcasts (as with the official server without a timeout). */
   emit(event: string, ...args: unknown[]): boolean {
     const frames = encodePacket({ type: SioType.EVENT, nsp: this.nsp.name, data: [event, ...args] });
     const target = this.target();
     // With recovery on: logged as sent (no offset in the event), and an offset marker follows at the end of the event-loop turn.
-    this.nsp.recovery?.append(frames, target);
+    const seq = this.nsp.recovery?.append(frames, target);
     this.nsp.adapter.broadcast(frames, target, this.nsp.sockets.values());
     this.nsp.markers?.add(target);
+    this.nsp.bus.publish({ nsp: this.nsp.name, frames, rooms: [...this.rooms], except: [...this.exceptRooms], epoch: this.nsp.recovery?.epoch, seq });
     this.nsp.observer.eventEmitted(event);
     return true;
   }

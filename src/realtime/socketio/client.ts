@@ -11,6 +11,7 @@ import type { EngineSession, SessionListener } from "../engine/session.ts";
 import type { Namespace } from "./namespace.ts";
 import { decodeHeader, encodePacket, ParseError, reconstruct, SioType, type SioPacket } from "./parser.ts";
 import type { PersistedSession } from "./recovery.ts";
+import { collectRemote, takeRemote, type RemoteSession } from "./remote-resume.ts";
 import { Socket, type HandlerFlow } from "./socket.ts";
 
 export interface ClientContext {
@@ -117,9 +118,16 @@ export class Client implements SessionListener {
     // Back on a new transport before the old one was seen to die (a network change): that one is dead, end it now.
     const stale = pid === undefined ? undefined : nsp.socketByPid(pid);
     if (stale && stale.session !== this.session) stale.session.close("transport close");
-    const previous = pid === undefined ? null : log!.take(pid);
+    let previous = pid === undefined ? null : log!.take(pid);
+    // Cluster mode: a session this process does not have may have been served by another one (that died).
+    let remote: RemoteSession | null = null;
+    if (pid !== undefined && nsp.replay) {
+      if (previous) nsp.replay.drop(pid);
+      else if ((remote = await takeRemote(nsp, pid))) previous = remote.session;
+    }
     const socket = this.createSocket(nsp, authData, previous);
-    const err = previous && log!.opts.skipMiddlewares ? undefined : await nsp.runMiddlewares(socket);
+    const err = previous && !remote && log!.opts.skipMiddlewares ? undefined : await nsp.runMiddlewares(socket);
+    const remoteMissed = remote && !err ? await collectRemote(nsp, remote, authData.offset) : null;
     this.connecting?.delete(name);
     if (this.connecting?.size === 0) this.connecting = undefined;
     if (this.session.state !== "open") return;
@@ -129,12 +137,12 @@ export class Client implements SessionListener {
       return;
     }
     // Computed in the same tick as the joins: a broadcast is either replayed or delivered live, never both or neither.
-    const missed = previous ? log!.missed(previous, authData.offset) : null;
+    const missed = remote ? remoteMissed : previous ? log!.missed(previous, authData.offset) : null;
     // The log no longer covers what this session missed: a normal new connection, as when the session expired.
     if (previous && !missed) return this.connect(name, auth);
     this.sockets.set(name, socket);
     this.write({ type: SioType.CONNECT, nsp: name, data: socket.pid ? { sid: socket.id, pid: socket.pid } : { sid: socket.id } });
-    nsp.connected(socket, previous && missed ? { rooms: previous.rooms, ...missed } : undefined);
+    nsp.connected(socket, previous && missed ? { rooms: previous.rooms, fromCluster: previous.sinceCluster, ...missed } : undefined);
   }
 
   private createSocket(nsp: Namespace, auth: Record<string, unknown>, previous: PersistedSession | null): Socket {

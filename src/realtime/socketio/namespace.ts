@@ -9,6 +9,8 @@ import { OffsetMarkers } from "./offset-markers.ts";
 import { RecoveryLog, type RecoveryOptions } from "./recovery.ts";
 import type { SocketIOObserver } from "./observer.ts";
 import type { Socket } from "./socket.ts";
+import { LOCAL_BUS, type BroadcastBus } from "./bus.ts";
+import type { ClusterReplay } from "./cluster-replay.ts";
 
 export type Middleware = (socket: Socket, next: (err?: Error & { data?: unknown }) => void) => void | Promise<void>;
 
@@ -19,6 +21,10 @@ export class Namespace {
   readonly recovery: RecoveryLog | undefined;
   /** Offset markers that follow broadcasts (recovery on only). */
   readonly markers: OffsetMarkers | undefined;
+  /** Cluster mode with recovery: sessions resumable on another process. */
+  readonly replay: ClusterReplay | undefined;
+  /** Sockets whose shared snapshot is to be written at the end of this turn. */
+  private dirty: Set<Socket> | undefined;
   /** Connected sockets by private session id (recovery on only). */
   private readonly byPid = new Map<string, Socket>();
   private readonly middlewares: Middleware[] = [];
@@ -30,10 +36,16 @@ export class Namespace {
     private readonly onError: (err: unknown, event: string) => void,
     readonly observer: SocketIOObserver,
     recovery?: RecoveryOptions,
+    /** Carries broadcasts to and from the other processes of a cluster (in-process: nothing to carry). */
+    readonly bus: BroadcastBus = LOCAL_BUS,
+    replay?: ClusterReplay,
   ) {
-    this.adapter = new RoomAdapter(name, server, (id) => this.sockets.get(id));
+    this.adapter = new RoomAdapter(name, server, (id) => this.sockets.get(id), bus);
+    bus.subscribe(name, null);
     this.recovery = recovery ? new RecoveryLog(recovery) : undefined;
     this.markers = this.recovery ? new OffsetMarkers(this, this.recovery) : undefined;
+    this.replay = this.recovery ? replay : undefined;
+    if (this.recovery && this.replay) this.recovery.clusterOffset = this.replay.clusterOffset;
     const markers = this.markers;
     if (markers) this.adapter.onPollingWrite = (s) => markers.hold(s.session);
   }
@@ -64,6 +76,17 @@ export class Namespace {
     return new BroadcastOperator(this).emit(event, ...args);
   }
 
+  /**
+   * A broadcast from another process of the cluster, for this process's members of `room` (null: every socket)
+   * minus `except`: logged for recovery, delivered and followed by its offset marker as a local one would be.
+   */
+  deliverRemote(frames: RawData[], room: string | null, except: ReadonlySet<string>, cseq: number): void {
+    const target = { rooms: room === null ? new Set<string>() : new Set([room]), except };
+    this.recovery?.append(frames, target, cseq);
+    this.adapter.broadcast(frames, target, this.sockets.values());
+    this.markers?.add(target);
+  }
+
   fetchSocketIds(room: string): string[] {
     return [...(this.adapter.members(room) ?? [])].map((s) => s.id);
   }
@@ -92,7 +115,7 @@ export class Namespace {
    * The socket passed the middlewares and got its CONNECT reply: join its rooms, replay what a recovered
    * socket missed (before anything the connection listeners send), then announce it.
    */
-  connected(socket: Socket, restored?: { rooms: string[]; frames: RawData[][]; from: number }): void {
+  connected(socket: Socket, restored?: { rooms: string[]; frames: RawData[][]; from: number; fromCluster?: number }): void {
     this.sockets.set(socket.id, socket);
     socket.join(socket.id);
     if (restored) {
@@ -109,7 +132,9 @@ export class Namespace {
     // What the client surely read: everything before its connect, but for a recovered socket only what came before its
     // replay (queued, not yet read: a drop before the replay's marker is read must replay it again, not lose it).
     if (this.recovery) socket.sinceSeq = restored ? restored.from : this.recovery.nextSeq;
+    if (this.replay) socket.sinceCluster = restored?.fromCluster ?? this.replay.clusterOffset();
     if (socket.pid) this.byPid.set(socket.pid, socket);
+    this.sessionChanged(socket);
     this.observer.connected();
     for (const fn of this.connectionListeners) {
       try {
@@ -119,6 +144,28 @@ export class Namespace {
       }
     }
   }
+
+  /** Cluster mode: the socket's rooms or cut changed; its shared snapshot is rewritten once at the end of the turn. */
+  sessionChanged(socket: Socket): void {
+    if (!this.replay || !socket.pid) return;
+    if (!this.dirty) {
+      this.dirty = new Set();
+      setImmediate(this.flushSnapshots);
+    }
+    this.dirty.add(socket);
+  }
+
+  private readonly flushSnapshots = (): void => {
+    const dirty = this.dirty;
+    this.dirty = undefined;
+    if (!dirty || !this.replay || !this.recovery) return;
+    for (const s of dirty) {
+      // Connected, or disconnected but recoverable (then the rooms are the ones it had when it went).
+      const rooms = s.connected ? [...s.rooms] : (this.recovery.peek(s.pid!)?.rooms ?? null);
+      if (rooms === null) continue;
+      this.replay.save(s.pid!, { nsp: this.name, sid: s.id, epoch: this.recovery.epoch, rooms, sinceSeq: s.sinceSeq, sinceCluster: s.sinceCluster });
+    }
+  };
 
   detach(socket: Socket): void {
     this.sockets.delete(socket.id);

@@ -43,6 +43,8 @@ interface LogEntry {
   rooms: ReadonlySet<string>;
   except: ReadonlySet<string>;
   exceptId: string | undefined;
+  /** Cluster sequence of a broadcast received from another process (cluster mode). */
+  cseq: number | undefined;
 }
 
 /** What a disconnected socket leaves behind for its return. */
@@ -54,6 +56,8 @@ export interface PersistedSession {
   disconnectedAt: number;
   /** First log sequence the client may not have received (its connect or the start of its replay, or its last answered ping). */
   sinceSeq: number;
+  /** Cluster mode: the cluster offset taken with `sinceSeq`. */
+  sinceCluster?: number;
 }
 
 const frameBytes = (frames: RawData[]) => frames.reduce<number>((n, f) => n + (typeof f === "string" ? f.length : f.byteLength), 0);
@@ -72,7 +76,9 @@ export class RecoveryLog {
    * so an application string (`emit("chat", "hello")`) may be what it presents: without the tag, "hello" would
    * read as a base-36 sequence and start the replay at a wrong place; with it, it is unknown (not recovered).
    */
-  private readonly epoch = randomBytes(4).readUInt32BE().toString(36);
+  readonly epoch = randomBytes(4).readUInt32BE().toString(36);
+  /** Cluster mode: the cluster offset markers carry after the local one (see cluster-replay.ts). */
+  clusterOffset: (() => number) | undefined;
 
   constructor(opts: RecoveryOptions = {}) {
     this.opts = { ...RECOVERY_DEFAULTS, ...opts };
@@ -90,20 +96,55 @@ export class RecoveryLog {
    * nothing was ever broadcast): the newest sequence in base 36, then this log's tag (`<seq>.<epoch>`).
    */
   currentOffset(): string | null {
-    return this.seq === 0 ? null : `${(this.seq - 1).toString(36)}.${this.epoch}`;
+    if (this.seq === 0) return null;
+    const local = `${(this.seq - 1).toString(36)}.${this.epoch}`;
+    return this.clusterOffset ? `${local}.${this.clusterOffset().toString(36)}` : local;
   }
 
-  /** Logs a broadcast (its frames as sent, without any offset). */
-  append(frames: RawData[], target: BroadcastTarget): void {
+  /** Logs a broadcast (its frames as sent, without any offset); returns its sequence. */
+  append(frames: RawData[], target: BroadcastTarget, cseq?: number): number {
     const now = Date.now();
     const bytes = frameBytes(frames);
-    this.entries.push({ seq: this.seq++, at: now, bytes, frames, rooms: target.rooms, except: target.except, exceptId: target.exceptSocket?.id });
+    const seq = this.seq++;
+    this.entries.push({ seq, at: now, bytes, frames, rooms: target.rooms, except: target.except, exceptId: target.exceptSocket?.id, cseq });
     this.bytes += bytes;
     this.evict(now);
+    return seq;
+  }
+
+  /**
+   * Cluster recovery: entries from sequence `from` on that reach a session in `rooms`, leaving out those received
+   * from other processes up to cluster sequence `upTo` (the shared buffer replays them); null if no longer covered.
+   */
+  since(from: number, sid: string, rooms: ReadonlySet<string>, upTo: number): RawData[][] | null {
+    const first = this.entries[this.head]?.seq ?? this.seq;
+    if (from < first || from > this.seq) return null;
+    const out: RawData[][] = [];
+    for (let i = this.head + (from - first); i < this.entries.length; i++) {
+      const e = this.entries[i]!;
+      if (e.cseq !== undefined && e.cseq <= upTo) continue;
+      if (reaches(e, sid, rooms)) out.push(e.frames);
+    }
+    return out;
+  }
+
+  /** A client offset's parts: the local sequence and epoch, and the cluster offset when present. */
+  static parseOffset(offset: unknown): { seq: number; epoch: string; cluster: number | undefined } | null {
+    if (typeof offset !== "string" || offset.length > 40) return null;
+    const m = /^([0-9a-z]{1,11})\.([0-9a-z]{1,8})(?:\.([0-9a-z]{1,11}))?$/.exec(offset);
+    if (!m) return null;
+    const seq = parseInt(m[1]!, 36);
+    const cluster = m[3] === undefined ? undefined : parseInt(m[3], 36);
+    return { seq, epoch: m[2]!, cluster };
   }
 
   persist(session: PersistedSession): void {
     this.sessions.set(session.pid, session);
+  }
+
+  /** A persisted session, without taking it. */
+  peek(pid: string): PersistedSession | undefined {
+    return this.sessions.get(pid);
   }
 
   /** Takes (once) a session still within the window; null otherwise. */
@@ -149,11 +190,9 @@ export class RecoveryLog {
   }
 
   private parse(offset: unknown): number | null {
-    if (typeof offset !== "string") return null;
-    const dot = offset.indexOf(".");
-    if (dot < 1 || dot > 11 || offset.slice(dot + 1) !== this.epoch || !/^[0-9a-z]+$/.test(offset.slice(0, dot))) return null;
-    const seq = parseInt(offset.slice(0, dot), 36);
-    return Number.isSafeInteger(seq) && seq >= 0 && seq < this.seq ? seq : null;
+    const o = RecoveryLog.parseOffset(offset);
+    if (!o || o.epoch !== this.epoch) return null;
+    return Number.isSafeInteger(o.seq) && o.seq >= 0 && o.seq < this.seq ? o.seq : null;
   }
 
   private evict(now: number): void {

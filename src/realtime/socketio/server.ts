@@ -15,6 +15,8 @@ import { Namespace, type Middleware } from "./namespace.ts";
 import type { RecoveryOptions } from "./recovery.ts";
 import { NO_OBSERVER, type SocketIOObserver } from "./observer.ts";
 import type { Socket } from "./socket.ts";
+import { LOCAL_BUS, type BroadcastBus } from "./bus.ts";
+import type { ClusterReplay } from "./cluster-replay.ts";
 
 export type { Middleware } from "./namespace.ts";
 export type { RecoveryOptions } from "./recovery.ts";
@@ -46,6 +48,10 @@ export interface SocketIOOptions {
    * carry a `pid`, broadcasts an offset, and a client back within `maxDisconnectionDuration` resumes its socket.
    */
   connectionStateRecovery?: RecoveryOptions;
+  /** Cluster mode: carries broadcasts between processes (default: none, a single process). */
+  bus?: BroadcastBus;
+  /** Cluster mode with recovery: sessions resumable on another process (see cluster-replay.ts). */
+  clusterReplay?: ClusterReplay;
   /** Where errors thrown by application handlers go (they never crash the server). */
   onError?: (err: unknown, event: string) => void;
   /** Hooks for metrics: connections, disconnect reasons, events in and out. */
@@ -73,11 +79,16 @@ export class SocketIOServer {
   private readonly onError: (err: unknown, event: string) => void;
   private readonly recovery: RecoveryOptions | undefined;
   private readonly observer: SocketIOObserver;
+  private readonly bus: BroadcastBus;
+  private readonly replay: ClusterReplay | undefined;
 
   constructor(opts: SocketIOOptions = {}) {
     const o = { ...DEFAULTS, ...opts };
     this.recovery = opts.connectionStateRecovery;
     this.observer = opts.observer ?? NO_OBSERVER;
+    this.bus = opts.bus ?? LOCAL_BUS;
+    this.replay = opts.clusterReplay;
+    this.bus.onRemote((nsp, frames, room, except, cseq) => this.namespaces.get(nsp)?.deliverRemote(frames, room, except, cseq));
     this.onError = opts.onError ?? ((err, event) => console.error(`socket.io handler for "${event}" failed:`, err));
     const path = o.path.endsWith("/") ? o.path : `${o.path}/`;
     this.engine = new EngineServer({
@@ -106,7 +117,7 @@ export class SocketIOServer {
   of(name: string): Namespace {
     const key = name.startsWith("/") ? name : `/${name}`;
     let nsp = this.namespaces.get(key);
-    if (!nsp) this.namespaces.set(key, (nsp = new Namespace(key, () => this.server, this.onError, this.observer, this.recovery)));
+    if (!nsp) this.namespaces.set(key, (nsp = new Namespace(key, () => this.server, this.onError, this.observer, this.recovery, this.bus, this.replay)));
     return nsp;
   }
 

@@ -74,6 +74,9 @@ export class Socket {
   /** First recovery-log sequence the client may not have received: set at connect, advanced by answered pings. */
   sinceSeq = 0;
   private pingSeq = 0;
+  /** Cluster mode: the cluster offset taken together with `sinceSeq` (see cluster-replay.ts). */
+  sinceCluster = 0;
+  private pingCluster = 0;
 
   constructor(
     readonly id: string,
@@ -151,11 +154,13 @@ export class Socket {
       this.rooms.add(r);
       this.nsp.adapter.join(this, r);
     }
+    this.nsp.sessionChanged(this);
   }
 
   leave(room: string): void {
     if (!this.rooms.delete(room)) return;
     this.nsp.adapter.leave(this, room);
+    if (this.connected) this.nsp.sessionChanged(this);
   }
 
   /** Broadcast to a room, excluding this socket. */
@@ -189,8 +194,17 @@ export class Socket {
   heartbeat(phase: "ping" | "pong"): void {
     const log = this.nsp.recovery;
     if (!log) return;
-    if (phase === "ping") this.pingSeq = log.nextSeq;
-    else this.sinceSeq = Math.max(this.sinceSeq, this.pingSeq);
+    const replay = this.nsp.replay;
+    if (phase === "ping") {
+      this.pingSeq = log.nextSeq;
+      if (replay) this.pingCluster = replay.clusterOffset();
+    } else {
+      this.sinceSeq = Math.max(this.sinceSeq, this.pingSeq);
+      if (replay) {
+        this.sinceCluster = Math.max(this.sinceCluster, this.pingCluster);
+        this.nsp.sessionChanged(this);
+      }
+    }
   }
 
   sendPacket(p: SioPacket): void {
@@ -262,8 +276,10 @@ export class Socket {
     this.emitReserved("disconnecting", reason, description);
     const log = this.nsp.recovery;
     if (log && this.pid && RECOVERABLE.has(reason)) {
-      log.persist({ sid: this.id, pid: this.pid, rooms: [...this.rooms], data: this.data, disconnectedAt: Date.now(), sinceSeq: this.sinceSeq });
-    }
+      log.persist({ sid: this.id, pid: this.pid, rooms: [...this.rooms], data: this.data, disconnectedAt: Date.now(), sinceSeq: this.sinceSeq, sinceCluster: this.sinceCluster });
+      // The shared snapshot as it is now, for a return to another node.
+      this.nsp.sessionChanged(this);
+    } else if (this.pid) this.nsp.replay?.drop(this.pid);
     for (const r of [...this.rooms]) this.leave(r);
     this.connected = false;
     if (this.inFlight >= this.flow.max) this.flow.saturated(this, false);

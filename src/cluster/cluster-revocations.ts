@@ -1,0 +1,49 @@
+/**
+ * Revocations that reach every node: the node where a logout happens revokes the token in its own store
+ * (database + memory + its sockets) and publishes `{jti, email, exp}` on the cluster's revocation channel;
+ * every other node remembers the jti (refused on REST and socket connect from then on) and tells its own
+ * listeners, which disconnect that token's sockets. A node that starts later reads revocations from the
+ * database as before. While Redis is away, the database still has them: other nodes refuse the token at their
+ * next start, and its sockets there run until the token expires (the documented limit of an outage).
+ */
+import type { RevocationStore } from "../auth/revocations.ts";
+import type { Logger } from "../logger.ts";
+import type { RedisLink } from "./redis-link.ts";
+
+export function createClusterRevocationStore(local: RevocationStore, link: RedisLink, nodeId: string, log: Logger): RevocationStore {
+  const channel = `${link.prefix}revoked`;
+  const remote = new Map<string, number>();
+  const listeners: ((jti: string, email: string) => void)[] = [];
+  const onMessage = (message: string) => {
+    try {
+      const { jti, email, exp, from } = JSON.parse(message) as { jti: string; email: string; exp: number; from: string };
+      if (from === nodeId) return;
+      remote.set(jti, exp);
+      for (const fn of listeners) fn(jti, email);
+    } catch (err) {
+      log.error("cluster revocations: bad message dropped", { err });
+    }
+  };
+  link.onUp(() => void link.sub?.subscribe(channel, onMessage).catch(() => {}));
+  local.onRevoked((jti, email) => {
+    for (const fn of listeners) fn(jti, email);
+  });
+  return {
+    async revoke(jti, email, expiresAt) {
+      await local.revoke(jti, email, expiresAt);
+      await link.send("PUBLISH", [channel, JSON.stringify({ jti, email, exp: expiresAt, from: nodeId })]).catch((err: unknown) =>
+        log.warn("cluster revocations: publish failed; other nodes learn it from the database at their next start", { err: (err as Error).message }),
+      );
+    },
+    isRevoked(jti) {
+      if (local.isRevoked(jti)) return true;
+      const exp = remote.get(jti);
+      if (exp === undefined) return false;
+      if (exp <= Date.now()) remote.delete(jti);
+      return true;
+    },
+    onRevoked(fn) {
+      listeners.push(fn);
+    },
+  };
+}
