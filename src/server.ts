@@ -78,6 +78,7 @@ export async function startServer(cfg: Config, mongoUrl: string, log: Logger, ex
       searchLimit: cfg.SEARCH_RESULT_LIMIT,
       typingTtlMs: cfg.TYPING_TTL_MS,
       writeConcurrency: cfg.DB_WRITE_CONCURRENCY,
+      groupMaxMembers: cfg.GROUP_MAX_MEMBERS,
       isDatabaseUp: db.health.isUp,
     },
   );
