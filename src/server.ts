@@ -154,6 +154,7 @@ export async function startServer(cfg: Config, mongoUrl: string, log: Logger, ex
     messageMaxLength: cfg.MESSAGE_MAX_LENGTH,
     messagesPageMax: cfg.MESSAGES_PAGE_MAX,
     conversationsPageMax: cfg.CONVERSATIONS_PAGE_MAX,
+    groupMaxMembers: cfg.GROUP_MAX_MEMBERS,
     syncPageMax: cfg.SYNC_PAGE_MAX,
     metrics: exposure.mainPort,
     demo: cfg.DEMO_ENABLED,

@@ -39,7 +39,8 @@ export class GroupsService {
     });
     this.conversations.membershipChanged(conversation.id, all);
     this.publisher().conversationCreated(conversation, all);
-    return conversation;
+    // Group events carry no unread counts (each member's is private); the creator's answer shows theirs.
+    return { ...conversation, unread_count: { [caller]: 0 } };
   }
 
   async rename(caller: string, id: string, title: string): Promise<Conversation> {
