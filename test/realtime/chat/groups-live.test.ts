@@ -136,3 +136,26 @@ test("edit, delete and reactions reach the members' sockets only, with their doc
   await settle(e, a);
   for (const list of outsider) expect(list).toEqual([]);
 });
+
+test("200 concurrent socket sends into a group: every notification carries the recipient's exact unread count", async () => {
+  const [ada, bob, cy] = await people();
+  const g = (await api(s, "POST", "/api/conversations", { token: ada.token, body: { conversation_type: "group", title: "Busy", members: [bob.email, cy.email] } })).body;
+  const [a, b, c] = await Promise.all([connectAs(s, ada.token, "websocket"), connectAs(s, bob.token, "websocket"), connectAs(s, cy.token, "websocket")]);
+  const notes = [a, b, c].map((x) => collect(x, "message_notification"));
+  const acks = await Promise.all(
+    Array.from({ length: 200 }, (_, i) => request(i % 2 ? b : a, "send_message", { conversation_id: g.id, message: `n${i}` })),
+  );
+  expect(acks.every((x) => x.ok)).toBe(true);
+  await waitUntil(() => notes[0]!.length === 100 && notes[1]!.length === 100 && notes[2]!.length === 200, 10_000, "every notification");
+  const senderOf = new Map<number, string>(acks.map((x) => [x.message.seq, x.message.sender_email]));
+  expect([...senderOf.keys()].sort((x, y) => x - y)).toEqual(Array.from({ length: 200 }, (_, i) => i + 1));
+  // Nobody reads: a recipient's count at seq N is the messages up to N that others sent.
+  [ada, bob, cy].forEach((u, k) => {
+    for (const n of notes[k]!) {
+      const expected = [...senderOf].filter(([seq, from]) => seq <= n.message.seq && from !== u.email).length;
+      expect(n.unread_count).toBe(expected);
+    }
+  });
+  const list = (await api(s, "GET", "/api/conversations", { token: cy.token })).body.find((x: any) => x.id === g.id);
+  expect(list.unread_count[cy.email]).toBe(200);
+});
