@@ -50,6 +50,16 @@ export interface ReadResult {
   unread_count: number;
 }
 
+/** What the hot paths need to know of a conversation: its type and members. */
+export interface Membership {
+  id: string;
+  conversation_type: Conversation["conversation_type"];
+  participants: string[];
+}
+
+/** Conversations whose members are kept in memory (oldest entry dropped first). */
+const MEMBERSHIP_CACHE_MAX = 50_000;
+
 /** Told after a conversation's members changed (this process): other features keep their caches with it. */
 export type MembershipListener = (conversationId: string, members: string[]) => void;
 
@@ -60,8 +70,8 @@ const groupUnreadOf = (lastSeq: number, p: { last_read_seq: number; own_since_re
 export class ConversationsService {
   /** sorted pair key → conversation id; conversations are never deleted, so entries never go stale. */
   private readonly idByPair = new Map<string, string>();
-  /** Members by conversation (typing asks on every event); forgotten when membership changes here. */
-  private readonly membersById = new Map<string, string[]>();
+  /** Members by conversation (sends by id and typing ask on every event); forgotten when membership changes here. */
+  private readonly membersById = new Map<string, Membership>();
   private readonly contacts = new Map<string, Set<string>>();
   private contactsGeneration = 0;
   private readonly listeners: MembershipListener[] = [];
@@ -123,23 +133,35 @@ export class ConversationsService {
 
   /** The current members of a conversation (cached in this process; forgotten when membership changes here). */
   async membersOf(conversationId: string): Promise<string[]> {
-    const cached = this.membersById.get(conversationId);
-    if (cached) return cached;
-    const c = await this.repo.findById(conversationId);
-    const members = c && !c.closed ? c.participants : [];
-    this.membersById.set(conversationId, members);
-    return members;
+    return (await this.membership(conversationId))?.participants ?? [];
   }
 
-  /** The caller's fellow members, checked (typing and similar hot events ask this on every call). */
+  /**
+   * The conversation's type and members if the caller is one, else not found: the membership check of the
+   * hot paths (a send by conversation_id, typing), from the cache. Changes made by this process are seen at
+   * once; one made by another process is seen when the entry is next loaded (see README, cluster).
+   */
+  async requireMember(id: string, caller: string): Promise<Membership> {
+    const m = await this.membership(id);
+    if (!m || !m.participants.includes(caller)) throw new AppError("CONVERSATION_NOT_FOUND", "conversation not found");
+    return m;
+  }
+
+  /** The caller's fellow members, checked (typing asks on every event). */
   async peersOf(id: string, caller: string): Promise<string[]> {
-    let members = this.membersById.get(id);
-    if (!members) {
-      members = (await this.getForParticipant(id, caller)).participants;
-      this.membersById.set(id, members);
-    }
-    if (!members.includes(caller)) throw new AppError("CONVERSATION_NOT_FOUND", "conversation not found");
-    return members.filter((m) => m !== caller);
+    return (await this.requireMember(id, caller)).participants.filter((m) => m !== caller);
+  }
+
+  private async membership(id: string): Promise<Membership | null> {
+    const cached = this.membersById.get(id);
+    if (cached) return cached;
+    const c = await this.repo.findById(id);
+    // Unknown ids are not cached: guessing ids must not fill memory.
+    if (!c) return null;
+    const m: Membership = { id, conversation_type: c.conversation_type, participants: c.closed ? [] : c.participants };
+    if (this.membersById.size >= MEMBERSHIP_CACHE_MAX) this.membersById.delete(this.membersById.keys().next().value!);
+    this.membersById.set(id, m);
+    return m;
   }
 
   /**

@@ -95,7 +95,7 @@ export class MessagesService {
    */
   private async resolveConversation(sender: Sender, input: SendMessageInput): Promise<Target> {
     if (input.conversation_id !== undefined) {
-      const c = await this.conversations.getForParticipant(input.conversation_id, sender.email);
+      const c = await this.conversations.requireMember(input.conversation_id, sender.email);
       if (c.conversation_type === "group") return { id: c.id, recipientIndex: null };
       return { id: c.id, recipientIndex: c.participants[0] === sender.email ? 1 : 0 };
     }
