@@ -140,8 +140,11 @@ async function groupOnce(t: Target) {
     });
     if (created.status !== 201) throw new Error(`group create: ${created.status} ${await created.text()}`);
     const conversationId = ((await created.json()) as { id: string }).id;
+    // 1,000 tokens are more than one argument may hold: the worker reads them from a file.
+    const usersFile = join(mkdtempSync(join(tmpdir(), "bench-group-")), "users.json");
+    writeFileSync(usersFile, JSON.stringify(users));
     const settle_ms = await waitForQuiet(P.settleMaxMs);
-    const w = startWorker({ scenario: "group", url: server.url, serverPid: server.pid, users, conversationId, senders: P.groupSenders,
+    const w = startWorker({ scenario: "group", url: server.url, serverPid: server.pid, usersFile, conversationId, senders: P.groupSenders,
       rate: P.groupRate, durationMs: P.groupMs, ackTimeoutMs: P.ackTimeoutMs });
     try {
       record("group", `${t.name}@${P.groupRate}`, { ...(await w.next()), settle_ms });
