@@ -145,7 +145,7 @@ export function createConversationsRepo(col: Collection<ConversationDoc>, member
     },
     membersOf: (id) => membersOf(members, id),
     async addOwn(id, user, n) {
-      if (n > 0) await members.updateOne({ _id: memberId(id, user) }, { $inc: { own_since_read: n } });
+      if (n !== 0) await members.updateOne({ _id: memberId(id, user) }, { $inc: { own_since_read: n } });
     },
     async setReadPointer(id, user, { last_read_seq, own_since_read, read_at }) {
       const r = await members.updateOne(

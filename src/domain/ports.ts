@@ -38,7 +38,7 @@ export interface ConversationsRepo {
   memberState(id: string, user: string): Promise<MemberState | null>;
   /** Every member's state (one query on the conversation's scalar index). */
   membersOf(id: string): Promise<MemberState[]>;
-  /** Adds n to a member's "own messages since read" counter. */
+  /** Adds n (negative: takes back) to a member's "own messages since read" counter. */
   addOwn(id: string, user: string, n: number): Promise<void>;
   /** Moves a member's read pointer forward (never backwards); false when it was already at or past it. */
   setReadPointer(id: string, user: string, state: { last_read_seq: number; own_since_read: number; read_at: Date }): Promise<boolean>;
