@@ -94,9 +94,20 @@ async function broadcastOnce(t: Target) {
   });
 }
 
-async function connectionsOnce(t: Target) {
+/** `conversations`: the idle user first takes part in that many conversations (the variant of issue #11: ≤ 8 KB each). */
+async function connectionsOnce(t: Target, conversations = 0) {
   await withServer(() => t.chat(`bench_conn_${slug(t.name)}_${Date.now()}`), async (server) => {
     const token = await t.token(server.url, "idle@bench.example");
+    for (let i = 0; i < conversations; i++) {
+      const peer = `contact${i}@bench.example`;
+      await t.token(server.url, peer);
+      const sent = await fetch(`${server.url}/api/messages/send`, {
+        method: "POST",
+        headers: { authorization: `Bearer ${token}`, "content-type": "application/json" },
+        body: JSON.stringify({ to_email: peer, message: "hi" }),
+      });
+      if (sent.status !== 201) throw new Error(`send: ${sent.status}`);
+    }
     await Bun.sleep(500);
     const before = await rssKiB(server.pid);
     const w = startWorker({ scenario: "connections", url: server.url, serverPid: server.pid, count: P.conns, parallel: 100, token });
@@ -105,7 +116,7 @@ async function connectionsOnce(t: Target) {
       await Bun.sleep(1000);
       const after = await rssKiB(server.pid);
       const n = r.connected as number;
-      record("connections", t.name, { ...r, rss_before_kib: before, rss_after_kib: after, bytes_per_connection: ((after - before) * 1024) / n });
+      record("connections", conversations ? `${t.name}@${conversations}conversations` : t.name, { ...r, rss_before_kib: before, rss_after_kib: after, bytes_per_connection: ((after - before) * 1024) / n });
       w.send("close");
       await w.next();
     } finally {
@@ -200,7 +211,10 @@ try {
     for (let i = 0; i < P.repeats; i++) for (const t of ts) await attempt(`${label} ${t.name} #${i + 1}`, () => fn(t));
   };
   if (wanted("broadcast")) await rounds("broadcast", broadcastOnce);
-  if (wanted("connections")) await rounds("connections", connectionsOnce);
+  if (wanted("connections")) {
+    await rounds("connections", (t) => connectionsOnce(t));
+    await rounds("connections@50", (t) => connectionsOnce(t, 50));
+  }
   if (wanted("chat")) for (const rate of P.chatRates) await rounds(`chat@${rate}`, (t) => chatOnce(t, rate));
   if (wanted("group")) await rounds("group", groupOnce);
   if (wanted("rest")) {
@@ -264,6 +278,9 @@ console.log(table(results, ratios, machine, quick));
 if (errors.length) console.log(`\n${errors.length} measurement(s) failed: ${errors.join("; ")}`);
 for (const [name, why] of Object.entries(skipped)) console.log(`\nskipped ${name}: ${why}`);
 if (runs.rest?.["seed-fastapi"]) console.log(`REST ratio vs seed-fastapi: GET /api/conversations ${seedList.toFixed(2)}, POST /api/messages/send ${seedSend.toFixed(2)}`);
+for (const [key, r] of Object.entries(results.connections ?? {})) {
+  if (key.includes("@")) console.log(`idle connections, ${key}: ${r.bytes_per_connection?.toFixed(0)} B per connection`);
+}
 for (const [key, r] of Object.entries(results.group ?? {})) {
   console.log(`group fan-out ${key} (${r.members} members): p50 ${r.p50_ms?.toFixed(1)} ms, p99 ${r.p99_ms?.toFixed(1)} ms, deliveries ${r.deliveries}/${r.deliveries_expected}`);
 }
