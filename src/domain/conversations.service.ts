@@ -74,6 +74,8 @@ export class ConversationsService {
   private readonly membersById = new Map<string, Membership>();
   private readonly contacts = new Map<string, Set<string>>();
   private contactsGeneration = 0;
+  /** Bumped by every membership change: a load that raced one is not cached (it may hold the old members). */
+  private membershipGeneration = 0;
   private readonly listeners: MembershipListener[] = [];
 
   constructor(
@@ -126,6 +128,7 @@ export class ConversationsService {
   membershipChanged(conversationId: string, affected: string[]): void {
     this.membersById.delete(conversationId);
     this.writer.groupStates.forget(conversationId);
+    this.membershipGeneration++;
     this.contactsGeneration++;
     for (const e of affected) this.contacts.delete(e);
     for (const fn of this.listeners) fn(conversationId, affected);
@@ -155,10 +158,12 @@ export class ConversationsService {
   private async membership(id: string): Promise<Membership | null> {
     const cached = this.membersById.get(id);
     if (cached) return cached;
+    const generation = this.membershipGeneration;
     const c = await this.repo.findById(id);
     // Unknown ids are not cached: guessing ids must not fill memory.
     if (!c) return null;
     const m: Membership = { id, conversation_type: c.conversation_type, participants: c.closed ? [] : c.participants };
+    if (generation !== this.membershipGeneration) return m;
     if (this.membersById.size >= MEMBERSHIP_CACHE_MAX) this.membersById.delete(this.membersById.keys().next().value!);
     this.membersById.set(id, m);
     return m;

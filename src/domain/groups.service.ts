@@ -113,8 +113,9 @@ export class GroupsService {
   }
 
   private async afterLeaving(conversation: Conversation, gone: string): Promise<void> {
-    await this.repo.removeMemberDocs(conversation.id, [gone]);
+    // Caches first: from the moment the group no longer names them, this process treats them as gone.
     this.conversations.membershipChanged(conversation.id, [...conversation.participants, gone]);
+    await this.repo.removeMemberDocs(conversation.id, [gone]);
     this.publisher().conversationRemoved(conversation.id, [gone]);
     if (conversation.participants.length > 0) this.publisher().conversationUpdated(conversation, conversation.participants);
   }
