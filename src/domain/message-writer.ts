@@ -5,13 +5,13 @@
  * conversation update (`$inc` of last_seq by the batch size and, in a direct
  * conversation, of each participant's unread count) and one insertMany; in a
  * group, one `$inc` of each sender's "own since read" counter instead of any
- * per-recipient write. Other work that must not interleave with a batch
- * (mark-read, the last_message fix after a delete) runs as an exclusive task
- * in the same queue. Idle, a batch is one
- * message; under load batches grow, so throughput rises with load instead of
- * latency exploding. Seqs, unread counts and order stay exact: within this
- * process batches of one conversation never overlap, and across processes
- * each batch is a single atomic update on MongoDB.
+ * per-recipient write. Idle, a batch is one message; under load batches grow,
+ * so throughput rises with load instead of latency exploding. Other work that
+ * must not interleave with a batch (mark-read, edits, the last_message fix
+ * after a delete) runs as an exclusive task in the same queue. Seqs, unread
+ * counts and order stay exact: within this process batches of one
+ * conversation never overlap, and across processes each batch is a single
+ * atomic update on MongoDB (group reads: see group-read-states.ts).
  */
 import { AppError } from "../errors.ts";
 import { Semaphore } from "./semaphore.ts";
