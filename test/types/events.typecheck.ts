@@ -53,6 +53,15 @@ export async function clientCalls(conversation_id: string): Promise<void> {
     void code;
   }
   const read = await socket.emitWithAck("mark_as_read", { conversation_id });
+  const partial = await socket.emitWithAck("mark_as_read", { conversation_id, up_to_seq: 3 });
+  if (partial.ok) void (partial.unread_count satisfies number);
+  const inGroup = await socket.emitWithAck("send_message", { conversation_id, message: "hi all" });
+  if (inGroup.ok) void (inGroup.message.reactions satisfies Record<string, string[]>);
+  const edited = await socket.emitWithAck("edit_message", { message_id: conversation_id, message: "fixed" });
+  if (edited.ok) void (edited.message.edited satisfies boolean);
+  await socket.emitWithAck("add_reaction", { message_id: conversation_id, emoji: "👍" });
+  // @ts-expect-error: a reaction needs its emoji
+  await socket.emitWithAck("remove_reaction", { message_id: conversation_id });
   if (read.ok) void (read.read_at satisfies string);
   const online = await socket.emitWithAck("get_online_users");
   if (online.ok) online.users.map((u) => u.toLowerCase());
