@@ -159,3 +159,26 @@ test("200 concurrent socket sends into a group: every notification carries the r
   const list = (await api(s, "GET", "/api/conversations", { token: cy.token })).body.find((x: any) => x.id === g.id);
   expect(list.unread_count[cy.email]).toBe(200);
 });
+
+test("bad payloads for the new events are refused with VALIDATION_FAILED, never a crash", async () => {
+  const [ada] = await people();
+  const a = await connectAs(s, ada.token, "websocket");
+  const errors = collect(a, "error");
+  const cases: [string, unknown][] = [
+    ["edit_message", null],
+    ["edit_message", { message_id: "x", message: "y" }],
+    ["edit_message", { message_id: "0".repeat(24), message: "" }],
+    ["delete_message", { message_id: 42 }],
+    ["add_reaction", { message_id: "0".repeat(24), emoji: { $gt: "" } }],
+    ["remove_reaction", { message_id: "0".repeat(24), emoji: "x".repeat(100) }],
+    ["mark_as_read", { conversation_id: "0".repeat(24), up_to_seq: "3" }],
+    ["send_message", { to_email: ada.email, conversation_id: "0".repeat(24), message: "both" }],
+    ["send_message", { message: "neither" }],
+  ];
+  for (const [event, payload] of cases) {
+    expect(await request(a, event, payload)).toMatchObject({ ok: false, error: { code: "VALIDATION_FAILED" } });
+  }
+  await waitUntil(() => errors.length === cases.length, 5000, "one error event per refusal");
+  expect(errors.map((e) => e.event)).toEqual(cases.map(([event]) => event));
+  expect(a.connected).toBe(true);
+});
