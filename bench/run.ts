@@ -5,7 +5,8 @@
  * so that load from elsewhere on the machine falls on every server alike.
  *   bun run bench                 full run (about 13 minutes)
  *   bun run bench --quick         under a minute
- *   bun run bench --only chat     one scenario (broadcast, connections, chat, rest, db), results not saved
+ *   bun run bench --only chat     one scenario (broadcast, connections, chat, group, rest, db), results not saved
+ *   bun run bench --only group    a 1,000-member group, every member online, 20 group messages/s (p99 send → every member)
  *   bun run bench --only soak     10 minutes of chat under transport drops, a server and a database restart (--quick: 60 s, --seconds N)
  *   bun run bench --only cluster  cluster mode: 1 node vs 2 nodes through Redis (bench/cluster/run.ts)
  *   bun run bench --only data     database sizes 10k / 100k / 1M messages: history, list, search, send (bench/data/run.ts)
@@ -42,16 +43,18 @@ if (only === "soak") await import("./soak/main.ts");
 if (only === "cluster") await import("./cluster/run.ts");
 const P = quick
   ? { repeats: 1, bcastClients: 500, startRate: 200, stepMs: 300, maxLadderMs: 4000, holdMs: 700, fixedRate: 50, fixedMs: 700,
-      conns: 2000, pairs: 10, chatRates: [300], chatMs: 2000, ackTimeoutMs: 5000, restSeconds: 1, restConns: 10, dbMs: 500, dbWriters: 8, settleMaxMs: 1000 }
+      conns: 2000, pairs: 10, chatRates: [300], chatMs: 2000, ackTimeoutMs: 5000,
+      groupMembers: 200, groupRate: 20, groupMs: 2000, groupSenders: 5, restSeconds: 1, restConns: 10, dbMs: 500, dbWriters: 8, settleMaxMs: 1000 }
   : { repeats: 3, bcastClients: 1000, startRate: 50, stepMs: 1000, maxLadderMs: 12_000, holdMs: 2000, fixedRate: 100, fixedMs: 3000,
       // 19,500: the per-process file limit here is 20,000 (hard, cannot be raised without CAP_SYS_RESOURCE)
-      conns: 19_500, pairs: 50, chatRates: [500, 1000, 2000], chatMs: 5000, ackTimeoutMs: 10_000, restSeconds: 5, restConns: 20, dbMs: 3000, dbWriters: 8, settleMaxMs: 30_000 };
+      conns: 19_500, pairs: 50, chatRates: [500, 1000, 2000], chatMs: 5000, ackTimeoutMs: 10_000,
+      groupMembers: 1000, groupRate: 20, groupMs: 10_000, groupSenders: 5, restSeconds: 5, restConns: 20, dbMs: 3000, dbWriters: 8, settleMaxMs: 30_000 };
 
 const started = Date.now();
 const SECRET = Buffer.from(crypto.getRandomValues(new Uint8Array(48))).toString("base64url");
 type Row = Record<string, unknown>;
 /** runs[scenario][key][repeat]: every measurement, kept in the JSON. */
-const runs: Record<string, Record<string, Row[]>> = { broadcast: {}, connections: {}, chat: {}, rest: {}, db: {} };
+const runs: Record<string, Record<string, Row[]>> = { broadcast: {}, connections: {}, chat: {}, group: {}, rest: {}, db: {} };
 const errors: string[] = [];
 const log = (s: string) => process.stderr.write(`${s}\n`);
 const slug = (s: string) => s.replace(/\W/g, "_");
@@ -94,9 +97,20 @@ async function broadcastOnce(t: Target) {
   });
 }
 
-async function connectionsOnce(t: Target) {
+/** `conversations`: the idle user first takes part in that many conversations (the variant of issue #11: ≤ 8 KB each). */
+async function connectionsOnce(t: Target, conversations = 0) {
   await withServer(() => t.chat(`bench_conn_${slug(t.name)}_${Date.now()}`), async (server) => {
     const token = await t.token(server.url, "idle@bench.example");
+    for (let i = 0; i < conversations; i++) {
+      const peer = `contact${i}@bench.example`;
+      await t.token(server.url, peer);
+      const sent = await fetch(`${server.url}/api/messages/send`, {
+        method: "POST",
+        headers: { authorization: `Bearer ${token}`, "content-type": "application/json" },
+        body: JSON.stringify({ to_email: peer, message: "hi" }),
+      });
+      if (sent.status !== 201) throw new Error(`send: ${sent.status}`);
+    }
     await Bun.sleep(500);
     const before = await rssKiB(server.pid);
     const w = startWorker({ scenario: "connections", url: server.url, serverPid: server.pid, count: P.conns, parallel: 100, token });
@@ -105,7 +119,7 @@ async function connectionsOnce(t: Target) {
       await Bun.sleep(1000);
       const after = await rssKiB(server.pid);
       const n = r.connected as number;
-      record("connections", t.name, { ...r, rss_before_kib: before, rss_after_kib: after, bytes_per_connection: ((after - before) * 1024) / n });
+      record("connections", conversations ? `${t.name}@${conversations}conversations` : t.name, { ...r, rss_before_kib: before, rss_after_kib: after, bytes_per_connection: ((after - before) * 1024) / n });
       w.send("close");
       await w.next();
     } finally {
@@ -122,6 +136,32 @@ async function chatOnce(t: Target, rate: number) {
     const w = startWorker({ scenario: "chat", url: server.url, serverPid: server.pid, users, rate, durationMs: P.chatMs, ackTimeoutMs: P.ackTimeoutMs });
     try {
       record("chat", `${t.name}@${rate}`, { ...(await w.next()), settle_ms });
+    } finally {
+      await w.done();
+    }
+  });
+}
+
+/** One group of P.groupMembers members (created over REST by the first), every member online with one socket. */
+async function groupOnce(t: Target) {
+  await withServer(() => t.chat(`bench_group_${slug(t.name)}_${Date.now()}`), async (server) => {
+    const users = [];
+    for (let i = 0; i < P.groupMembers; i++) users.push({ email: `g${i}@bench.example`, token: await t.token(server.url, `g${i}@bench.example`) });
+    const created = await fetch(`${server.url}/api/conversations`, {
+      method: "POST",
+      headers: { authorization: `Bearer ${users[0]!.token}`, "content-type": "application/json" },
+      body: JSON.stringify({ conversation_type: "group", title: "bench", members: users.slice(1).map((u) => u.email) }),
+    });
+    if (created.status !== 201) throw new Error(`group create: ${created.status} ${await created.text()}`);
+    const conversationId = ((await created.json()) as { id: string }).id;
+    // 1,000 tokens are more than one argument may hold: the worker reads them from a file.
+    const usersFile = join(mkdtempSync(join(tmpdir(), "bench-group-")), "users.json");
+    writeFileSync(usersFile, JSON.stringify(users));
+    const settle_ms = await waitForQuiet(P.settleMaxMs);
+    const w = startWorker({ scenario: "group", url: server.url, serverPid: server.pid, usersFile, conversationId, senders: P.groupSenders,
+      rate: P.groupRate, durationMs: P.groupMs, ackTimeoutMs: P.ackTimeoutMs });
+    try {
+      record("group", `${t.name}@${P.groupRate}`, { ...(await w.next()), settle_ms });
     } finally {
       await w.done();
     }
@@ -174,8 +214,12 @@ try {
     for (let i = 0; i < P.repeats; i++) for (const t of ts) await attempt(`${label} ${t.name} #${i + 1}`, () => fn(t));
   };
   if (wanted("broadcast")) await rounds("broadcast", broadcastOnce);
-  if (wanted("connections")) await rounds("connections", connectionsOnce);
+  if (wanted("connections")) {
+    await rounds("connections", (t) => connectionsOnce(t));
+    await rounds("connections@50", (t) => connectionsOnce(t, 50));
+  }
   if (wanted("chat")) for (const rate of P.chatRates) await rounds(`chat@${rate}`, (t) => chatOnce(t, rate));
+  if (wanted("group")) await rounds("group", groupOnce);
   if (wanted("rest")) {
     const cpuList = `0-${cpus().length - 1}`;
     if (pin && ownDb) await affinity(ownDb.pid, "0");
@@ -237,5 +281,17 @@ console.log(table(results, ratios, machine, quick));
 if (errors.length) console.log(`\n${errors.length} measurement(s) failed: ${errors.join("; ")}`);
 for (const [name, why] of Object.entries(skipped)) console.log(`\nskipped ${name}: ${why}`);
 if (runs.rest?.["seed-fastapi"]) console.log(`REST ratio vs seed-fastapi: GET /api/conversations ${seedList.toFixed(2)}, POST /api/messages/send ${seedSend.toFixed(2)}`);
+for (const [key, r] of Object.entries(results.connections ?? {})) {
+  if (key.includes("@")) console.log(`idle connections, ${key}: ${r.bytes_per_connection?.toFixed(0)} B per connection`);
+}
+for (const [key, r] of Object.entries(results.group ?? {})) {
+  console.log(`group fan-out ${key} (${r.members} members): p50 ${r.p50_ms?.toFixed(1)} ms, p99 ${r.p99_ms?.toFixed(1)} ms, deliveries ${r.deliveries}/${r.deliveries_expected}`);
+}
+const gRate = `@${P.groupRate}`;
+if (runs.group?.[`ours${gRate}`]) {
+  const gNode = ratio("group", "p99_ms", `socket.io-node${gRate}`, `ours${gRate}`);
+  const gBun = ratio("group", "p99_ms", `socket.io-bun${gRate}`, `ours${gRate}`);
+  console.log(`group fan-out p99 ratio (theirs ÷ ours, higher is better for ours) vs socket.io-node: ${gNode.toFixed(2)}, vs socket.io-bun: ${gBun.toFixed(2)}`);
+}
 console.log(`broadcast ratio vs socket.io-node: ${bNode.toFixed(2)}, vs socket.io-bun: ${bBun.toFixed(2)}`);
 process.exit(0);

@@ -36,6 +36,7 @@ export const EnvSchema = z.object({
   SEARCH_RESULT_LIMIT: intFrom(20, 1, 100),
   MESSAGES_PAGE_MAX: intFrom(100, 1, 1000),
   CONVERSATIONS_PAGE_MAX: intFrom(500, 1, 10_000),
+  GROUP_MAX_MEMBERS: intFrom(1_000, 2, 100_000),
   SYNC_PAGE_MAX: intFrom(500, 1, 10_000),
   PING_INTERVAL_MS: intFrom(25_000, 50, 600_000),
   PING_TIMEOUT_MS: intFrom(20_000, 50, 600_000),

@@ -8,6 +8,7 @@
 import { broadcast, type BroadcastConfig } from "./broadcast.ts";
 import { chat, type ChatConfig } from "./chat.ts";
 import { startMeter } from "./cpu.ts";
+import { group, type GroupConfig } from "./group.ts";
 import { RawEioClient } from "./raw-eio.ts";
 import { connectMany, now, out } from "./util.ts";
 
@@ -19,7 +20,7 @@ interface ConnectionsConfig {
   parallel: number;
   token?: string;
 }
-type Config = (BroadcastConfig | ChatConfig | ConnectionsConfig) & { deadlineMs?: number };
+type Config = (BroadcastConfig | ChatConfig | ConnectionsConfig | GroupConfig) & { deadlineMs?: number };
 
 const nextLine = () =>
   new Promise<string>((resolve) => {
@@ -51,6 +52,7 @@ try {
   if (cfg.scenario === "broadcast") out(await broadcast(cfg));
   else if (cfg.scenario === "connections") await connections(cfg);
   else if (cfg.scenario === "chat") out(await chat(cfg));
+  else if (cfg.scenario === "group") out(await group(cfg));
   else throw new Error("unknown scenario");
 } catch (err) {
   out({ error: String((err as Error).message ?? err) });

@@ -8,7 +8,11 @@
  * Handlers: `join` {room} (ack), `bcast` {room, ...} → room "bcast"; and, after a JWT check at
  * connect, `send_message` {to_email, message} persisted to MongoDB like our server does
  * (find-or-create conversation, $inc seq and unread, insert message) then `new_message` to both users.
- * REST (same JWT): `GET /api/conversations`, `POST /api/messages/send`, on plain node:http / Bun.serve.
+ * Groups the straightforward way: `POST /api/conversations` {conversation_type: "group", title, members} stores
+ * the member list with one unread counter per member; `send_message` {conversation_id, message} increments every
+ * other member's counter in one update, stores the message, emits `new_message` to the members' rooms and one
+ * `message_notification` per recipient with their count.
+ * REST (same JWT): `GET /api/conversations`, `POST /api/conversations`, `POST /api/messages/send`, on plain node:http / Bun.serve.
  */
 import { createHmac, timingSafeEqual } from "node:crypto";
 import { createServer } from "node:http";
@@ -46,8 +50,41 @@ if (process.env.MONGODB_URL) {
 
 const io = new Server({ serveClient: false, maxHttpBufferSize: 2e6 });
 
+/** A group message: one update (last_seq and every other member's unread), one insert, then the fan-out. */
+async function sendGroupMessage(from, data) {
+  if (!from || !db || typeof data?.message !== "string" || !/^[0-9a-f]{24}$/.test(String(data.conversation_id))) throw new Error("bad request");
+  const conversations = db.collection("conversations");
+  const before = await conversations.findOne({ _id: new ObjectId(data.conversation_id), participants: from });
+  if (!before) throw new Error("conversation not found");
+  const now = new Date();
+  const inc = { last_seq: 1 };
+  before.participants.forEach((p, i) => p !== from && (inc[`unread.${i}`] = 1));
+  const conv = await conversations.findOneAndUpdate(
+    { _id: before._id },
+    { $inc: inc, $set: { last_message: data.message.slice(0, 200), last_message_time: now } },
+    { returnDocument: "after" },
+  );
+  const message = { _id: new ObjectId(), conversation_id: conv._id.toHexString(), seq: conv.last_seq, sender_email: from, message: data.message, timestamp: now };
+  await db.collection("chat_messages").insertOne(message);
+  const view = { ...message, id: message._id.toHexString(), _id: undefined };
+  io.to(conv.participants.map((p) => `user:${p}`)).emit("new_message", view);
+  conv.participants.forEach((p, i) => {
+    if (p !== from) io.to(`user:${p}`).emit("message_notification", { conversation_id: view.conversation_id, sender_email: from, message: view, unread_count: conv.unread[i] });
+  });
+  return view;
+}
+
+async function createGroup(from, data) {
+  if (!db || typeof data?.title !== "string" || !Array.isArray(data.members)) throw new Error("bad request");
+  const participants = [from, ...new Set(data.members.map(String).filter((m) => m !== from))];
+  const doc = { participants, title: data.title, created_at: new Date(), last_seq: 0, unread: participants.map(() => 0), direct_key: `group:${new ObjectId().toHexString()}` };
+  const r = await db.collection("conversations").insertOne(doc);
+  return { id: r.insertedId.toHexString(), conversation_type: "group", title: doc.title, participants };
+}
+
 /** Stores a message the straightforward way (three round trips) and delivers it to both users. */
 async function sendMessage(from, data) {
+  if (data?.conversation_id !== undefined) return sendGroupMessage(from, data);
   const to = String(data?.to_email);
   if (!from || !db || typeof data?.message !== "string" || to === from) throw new Error("bad request");
   const pair = [from, to].sort();
@@ -79,6 +116,9 @@ async function rest(method, path, authorization, readBody) {
     const list = await db.collection("conversations").find({ participants: email }).sort({ last_message_time: -1 }).limit(100).toArray();
     const view = ({ _id, unread, direct_key: _k, ...c }) => ({ ...c, id: _id.toHexString(), unread_count: Object.fromEntries(c.participants.map((p, i) => [p, unread[i]])) });
     return { status: 200, body: list.map(view) };
+  }
+  if (method === "POST" && path === "/api/conversations") {
+    return { status: 201, body: await createGroup(email, JSON.parse(await readBody())) };
   }
   if (method === "POST" && path === "/api/messages/send") {
     const message = await sendMessage(email, JSON.parse(await readBody()));

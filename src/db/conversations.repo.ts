@@ -2,28 +2,31 @@
  * Conversations collection. A direct conversation's _id is derived from its
  * sorted participant pair, so find-or-create is a primary-key lookup and two
  * concurrent creators collide on _id (E11000) instead of making two rooms.
- * Per-participant state lives in arrays aligned with `participants`, because
- * emails contain dots and cannot be field names. Membership documents
- * (members.ts) are written before the conversation, so a conversation is never
- * missing from its members' lists.
+ * Direct per-participant state lives in arrays aligned with `participants`,
+ * because emails contain dots and cannot be field names. A group keeps its
+ * members in join order with `roles` aligned to them; its unread counts come
+ * from the members' read pointers (member docs), so a send never writes per
+ * member. Membership documents (members.ts) are written before the
+ * conversation, so a conversation is never missing from its members' lists.
  */
 import type { Collection } from "mongodb";
 import type { ConversationsRepo } from "../domain/ports.ts";
 import { byActivity } from "../domain/conversation-order.ts";
-import type { Conversation } from "../domain/types.ts";
+import type { Conversation, MemberState, Role } from "../domain/types.ts";
 import { derivedId, isDuplicateKey, parseId } from "./ids.ts";
-import { addMembers, conversationIdsOf } from "./members.ts";
+import { addMembers, conversationIdsOf, memberId, membersOf, toMemberState } from "./members.ts";
 import type { ConversationDoc, MemberDoc } from "./mongo.ts";
 
 export const directKey = (pair: [string, string]) => `${pair[0]}\n${pair[1]}`;
 export const directId = (pair: [string, string]) => derivedId("direct", directKey(pair));
 
-export function toConversation(d: ConversationDoc): Conversation {
-  const [a, b] = d.participants;
-  return {
+/** Unread of a group member: messages numbered after their pointer that they did not send themselves. */
+export const groupUnread = (lastSeq: number, m: Pick<MemberState, "last_read_seq" | "own_since_read">) =>
+  Math.max(0, lastSeq - m.last_read_seq - m.own_since_read);
+
+export function toConversation(d: ConversationDoc, reader?: MemberState | null): Conversation {
+  const common = {
     id: d._id.toHexString(),
-    participants: [a, b],
-    conversation_type: "direct",
     created_at: d.created_at,
     last_message: d.last_message ?? null,
     last_message_time: d.last_message_time ?? null,
@@ -32,6 +35,30 @@ export function toConversation(d: ConversationDoc): Conversation {
     last_seq: d.last_seq,
     // Data of earlier versions has no message_count: last_seq is the count unless seqs were left unused.
     message_count: d.message_count ?? d.last_seq,
+    version: d.version ?? 0,
+  };
+  if (d.conversation_type === "group") {
+    const roles: Record<string, Role> = {};
+    d.participants.forEach((p, i) => (roles[p] = d.roles?.[i] ?? "member"));
+    return {
+      ...common,
+      participants: [...d.participants],
+      conversation_type: "group",
+      title: d.title ?? "",
+      roles,
+      closed: d.closed === true,
+      unread_count: reader ? { [reader.user]: groupUnread(d.last_seq, reader) } : {},
+    };
+  }
+  // Earlier versions stored only direct conversations, without conversation_type on some documents.
+  const [a, b] = d.participants as [string, string];
+  return {
+    ...common,
+    participants: [a, b],
+    conversation_type: "direct",
+    title: null,
+    roles: null,
+    closed: false,
     unread_count: { [a]: d.unread?.[0] ?? 0, [b]: d.unread?.[1] ?? 0 },
   };
 }
@@ -40,6 +67,11 @@ export function createConversationsRepo(col: Collection<ConversationDoc>, member
   const findDirect = async (pair: [string, string]) => {
     const d = await col.findOne({ _id: directId(pair) });
     return d ? toConversation(d) : null;
+  };
+  const idOf = (id: string) => {
+    const _id = parseId(id);
+    if (!_id) throw new Error(`bad conversation id ${id}`);
+    return _id;
   };
   return {
     findDirect,
@@ -72,6 +104,62 @@ export function createConversationsRepo(col: Collection<ConversationDoc>, member
         return { conversation: winner, created: false };
       }
     },
+    async createGroup({ title, participants, roles, now }) {
+      const doc: ConversationDoc = {
+        _id: derivedId("group", crypto.randomUUID()),
+        participants,
+        conversation_type: "group",
+        title,
+        roles,
+        version: 0,
+        created_at: now,
+        last_message: null,
+        last_message_time: null,
+        last_message_sender: null,
+        last_activity: now,
+        last_seq: 0,
+        message_count: 0,
+      };
+      await addMembers(members, doc._id.toHexString(), participants, now, 0);
+      await col.insertOne(doc);
+      return toConversation(doc);
+    },
+    async updateGroup(id, version, changes) {
+      const _id = idOf(id);
+      const d = await col.findOneAndUpdate(
+        { _id, conversation_type: "group", version },
+        { $set: { ...changes, version: version + 1 } },
+        { returnDocument: "after" },
+      );
+      return d ? toConversation(d) : null;
+    },
+    async addMemberDocs(id, users, now, lastReadSeq) {
+      await addMembers(members, id, users, now, lastReadSeq);
+    },
+    async removeMemberDocs(id, users) {
+      if (users.length > 0) await members.deleteMany({ _id: { $in: users.map((u) => memberId(id, u)) } });
+    },
+    async memberState(id, user) {
+      const d = await members.findOne({ _id: memberId(id, user) });
+      return d ? toMemberState(d) : null;
+    },
+    membersOf: (id) => membersOf(members, id),
+    async addOwn(id, user, n) {
+      if (n !== 0) await members.updateOne({ _id: memberId(id, user) }, { $inc: { own_since_read: n } });
+    },
+    async setReadPointer(id, user, { last_read_seq, own_since_read, read_at }) {
+      const r = await members.updateOne(
+        { _id: memberId(id, user), $or: [{ last_read_seq: { $lt: last_read_seq } }, { last_read_seq: { $exists: false } }] },
+        { $set: { last_read_seq, own_since_read, read_at } },
+      );
+      return r.modifiedCount > 0;
+    },
+    async setLastMessage(id, last) {
+      await col.updateOne(
+        { _id: idOf(id) },
+        { $set: { last_message: last?.preview ?? null, last_message_sender: last?.sender ?? null, last_message_time: last?.at ?? null } },
+      );
+    },
     async findById(id) {
       const _id = parseId(id);
       if (!_id) return null;
@@ -79,19 +167,25 @@ export function createConversationsRepo(col: Collection<ConversationDoc>, member
       return d ? toConversation(d) : null;
     },
     async listForUser(email) {
-      const ids = (await conversationIdsOf(members, email)).flatMap((id) => parseId(id) ?? []);
+      const mine = await conversationIdsOf(members, email);
+      const stateById = new Map(mine.map((m) => [m.conversation_id, toMemberState(m)]));
+      const ids = mine.flatMap((m) => parseId(m.conversation_id) ?? []);
       if (ids.length === 0) return [];
       // One batch: past 101 conversations the driver's default first batch would cost a getMore round trip.
       const docs = await col.find({ _id: { $in: ids } }, { batchSize: ids.length }).toArray();
-      return docs.map(toConversation).sort(byActivity);
+      return docs
+        // A member doc may briefly outlive (or precede) the membership itself: the conversation's list decides.
+        .filter((d) => d.closed !== true && d.participants.includes(email))
+        .map((d) => toConversation(d, stateById.get(d._id.toHexString())))
+        .sort(byActivity);
     },
     async recordMessages(id, { count, unreadIncrements, preview, sender, at }) {
-      const _id = parseId(id);
-      if (!_id) throw new Error(`recordMessages: bad id ${id}`);
+      const _id = idOf(id);
+      const unread = unreadIncrements ? { "unread.0": unreadIncrements[0], "unread.1": unreadIncrements[1] } : {};
       const d = await col.findOneAndUpdate(
         { _id },
         {
-          $inc: { last_seq: count, message_count: count, "unread.0": unreadIncrements[0], "unread.1": unreadIncrements[1] },
+          $inc: { last_seq: count, message_count: count, ...unread },
           $set: { last_message: preview, last_message_time: at, last_message_sender: sender, last_activity: at },
         },
         { returnDocument: "after" },
@@ -107,12 +201,12 @@ export function createConversationsRepo(col: Collection<ConversationDoc>, member
       const r = await col.updateOne({ _id, [field]: { $gte: n } }, { $inc: { [field]: -n, message_count: -n } });
       if (r.matchedCount === 0) await col.updateOne({ _id, [field]: { $lt: n } }, { $set: { [field]: 0 }, $inc: { message_count: -n } });
     },
-    async markRead(id, participantIndex, at) {
+    async markRead(id, participantIndex, at, unread = 0) {
       const _id = parseId(id);
       if (!_id) return null;
       const d = await col.findOneAndUpdate(
         { _id },
-        { $set: { [`unread.${participantIndex}`]: 0, [`last_read_at.${participantIndex}`]: at } },
+        { $set: { [`unread.${participantIndex}`]: unread, [`last_read_at.${participantIndex}`]: at } },
         { returnDocument: "after" },
       );
       return d ? toConversation(d) : null;

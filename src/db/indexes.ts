@@ -2,7 +2,8 @@
  * Indexes created at start (idempotent). Only the indexes a query uses: every
  * index is paid for on each write.
  *   users:                email (unique; lookups go by the _id derived from it)
- *   conversation_members: user + conversation (a user's conversations)
+ *   conversation_members: user + conversation (a user's conversations),
+ *                         conversation + user (a group's members and their read pointers)
  *   user_terms:           term (user search by prefix), email (a user's terms)
  *   chat_messages:        conversation + seq (history pages and cursors)
  * Conversations themselves are reached by _id only (derived for direct ones).
@@ -41,6 +42,7 @@ export async function ensureIndexes(c: Collections): Promise<void> {
   await Promise.all([
     c.users.createIndex({ email: 1 }, { unique: true, name: "email_unique" }),
     c.members.createIndex({ user: 1, conversation_id: 1 }, { name: "scalar_user_conversation" }),
+    c.members.createIndex({ conversation_id: 1, user: 1 }, { name: "scalar_conversation_user" }),
     c.messages.createIndex({ conversation_id: 1, seq: 1 }, { name: "scalar_conversation_seq" }),
     c.userTerms.createIndex({ term: 1 }, { name: "scalar_term" }),
     c.userTerms.createIndex({ email: 1 }, { name: "scalar_email" }),

@@ -4,6 +4,7 @@
  * conversations are one query on a scalar index (see indexes.ts).
  */
 import type { Collection } from "mongodb";
+import type { MemberState } from "../domain/types.ts";
 import { derivedId, duplicatePositions } from "./ids.ts";
 import type { Collections, MemberDoc } from "./mongo.ts";
 
@@ -12,10 +13,27 @@ export const memberId = (conversationId: string, user: string) => derivedId("mem
 const MIGRATION = "members_v1";
 const BACKFILL_BATCH = 1000;
 
-/** Adds the users as members; members already present are left as they are. */
-export async function addMembers(col: Collection<MemberDoc>, conversationId: string, users: string[], at: Date): Promise<void> {
-  const docs = users.map((user) => ({ _id: memberId(conversationId, user), user, conversation_id: conversationId, joined_at: at }));
+/**
+ * Adds the users as members; members already present are left as they are. `lastReadSeq`: the new
+ * members' read pointer (group members start with nothing unread; direct ones keep the unread array).
+ */
+export async function addMembers(col: Collection<MemberDoc>, conversationId: string, users: string[], at: Date, lastReadSeq?: number): Promise<void> {
+  const pointer = lastReadSeq === undefined ? {} : { last_read_seq: lastReadSeq, read_at: null, own_since_read: 0 };
+  const docs = users.map((user) => ({ _id: memberId(conversationId, user), user, conversation_id: conversationId, joined_at: at, ...pointer }));
   await insertIgnoringDuplicates(col, docs);
+}
+
+export const toMemberState = (d: MemberDoc): MemberState => ({
+  user: d.user,
+  joined_at: d.joined_at,
+  last_read_seq: d.last_read_seq ?? 0,
+  read_at: d.read_at ?? null,
+  own_since_read: d.own_since_read ?? 0,
+});
+
+/** Every member of a conversation (the scalar_conversation_user index). */
+export async function membersOf(col: Collection<MemberDoc>, conversationId: string): Promise<MemberState[]> {
+  return (await col.find({ conversation_id: conversationId }).toArray()).map(toMemberState);
 }
 
 async function insertIgnoringDuplicates(col: Collection<MemberDoc>, docs: MemberDoc[]): Promise<void> {
@@ -26,9 +44,9 @@ async function insertIgnoringDuplicates(col: Collection<MemberDoc>, docs: Member
   }
 }
 
-export async function conversationIdsOf(col: Collection<MemberDoc>, user: string): Promise<string[]> {
-  const docs = await col.find({ user }, { projection: { conversation_id: 1 } }).toArray();
-  return docs.map((d) => d.conversation_id);
+/** The user's membership documents (their conversations and read pointers). */
+export async function conversationIdsOf(col: Collection<MemberDoc>, user: string): Promise<MemberDoc[]> {
+  return col.find({ user }).toArray();
 }
 
 /**

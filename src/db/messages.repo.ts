@@ -5,7 +5,7 @@
  */
 import { ObjectId, type Collection } from "mongodb";
 import type { MessagesRepo } from "../domain/ports.ts";
-import type { Message, MessageType } from "../domain/types.ts";
+import type { Message, MessageType, Reactions } from "../domain/types.ts";
 import { derivedId, duplicatePositions, parseId } from "./ids.ts";
 import type { MessageDoc } from "./mongo.ts";
 
@@ -25,8 +25,15 @@ export function toMessage(d: MessageDoc): Message {
     reply_to: d.reply_to ?? null,
     client_id: d.client_id ?? null,
     seq: d.seq,
+    deleted: d.deleted === true,
+    reactions: Object.fromEntries((d.reactions ?? []).map((r) => [r.emoji, [...r.users]])),
   };
 }
+
+/** Stored as a list: emoji are data, not field names (a field name cannot be any string on every server). */
+const toStoredReactions = (r: Reactions) => Object.entries(r).map(([emoji, users]) => ({ emoji, users }));
+
+const MUTATE_RETRIES = 20;
 
 export function createMessagesRepo(col: Collection<MessageDoc>): MessagesRepo {
   return {
@@ -72,6 +79,51 @@ export function createMessagesRepo(col: Collection<MessageDoc>): MessagesRepo {
     async pageBefore(conversationId, beforeSeq, limit) {
       const docs = await col.find({ conversation_id: conversationId, seq: { $lt: beforeSeq } }).sort({ seq: -1 }).limit(limit).toArray();
       return docs.map(toMessage);
+    },
+    async countAfter(conversationId, afterSeq, by) {
+      const who = "sender" in by ? { sender_email: by.sender } : { sender_email: { $ne: by.notSender } };
+      return col.countDocuments({ conversation_id: conversationId, seq: { $gt: afterSeq }, ...who });
+    },
+    async editText(id, text, at) {
+      const _id = parseId(id);
+      if (!_id) return null;
+      const d = await col.findOneAndUpdate(
+        { _id, deleted: { $ne: true } },
+        { $set: { message: text, edited: true, edited_at: at } },
+        { returnDocument: "after" },
+      );
+      return d ? toMessage(d) : null;
+    },
+    async tombstone(id) {
+      const _id = parseId(id);
+      if (!_id) return null;
+      const d = await col.findOneAndUpdate(
+        { _id, deleted: { $ne: true } },
+        { $set: { deleted: true, message: "", reactions: [] } },
+        { returnDocument: "after" },
+      );
+      return d ? toMessage(d) : null;
+    },
+    async mutateReactions(id, mutate) {
+      const _id = parseId(id);
+      if (!_id) return null;
+      // Compare-and-set on the whole reaction list: a concurrent change makes the update miss, and we read again.
+      for (let i = 0; i < MUTATE_RETRIES; i++) {
+        const d = await col.findOne({ _id, deleted: { $ne: true } });
+        if (!d) return null;
+        const current = toMessage(d);
+        const next = mutate(current.reactions);
+        if (!next) return current;
+        const rev = d.reactions_rev ?? 0;
+        const revFilter = rev === 0 ? { $or: [{ reactions_rev: 0 }, { reactions_rev: { $exists: false } }] } : { reactions_rev: rev };
+        const updated = await col.findOneAndUpdate(
+          { _id, deleted: { $ne: true }, ...revFilter },
+          { $set: { reactions: toStoredReactions(next), reactions_rev: rev + 1 } },
+          { returnDocument: "after" },
+        );
+        if (updated) return toMessage(updated);
+      }
+      throw new Error("reactions: too much contention");
     },
     async pageAfter(conversationId, afterSeq, limit) {
       const docs = await col.find({ conversation_id: conversationId, seq: { $gt: afterSeq } }).sort({ seq: 1 }).limit(limit).toArray();

@@ -17,10 +17,20 @@ export interface UserDoc {
 
 export interface ConversationDoc {
   _id: ObjectId;
-  /** Sorted pair of emails; index i owns unread[i] and last_read_at[i]. */
-  participants: [string, string];
-  direct_key: string;
-  conversation_type: "direct";
+  /**
+   * Direct: the sorted pair of emails; index i owns unread[i] and last_read_at[i].
+   * Group: the members in join order; roles[i] is participants[i]'s role.
+   */
+  participants: string[];
+  /** Direct conversations only. */
+  direct_key?: string;
+  /** Absent in data of earlier versions, which only had direct conversations. */
+  conversation_type?: "direct" | "group";
+  title?: string;
+  roles?: ("owner" | "admin" | "member")[];
+  /** Groups: incremented by every membership change (optimistic concurrency). */
+  version?: number;
+  closed?: boolean;
   created_at: Date;
   last_message: string | null;
   last_message_time: Date | null;
@@ -30,8 +40,9 @@ export interface ConversationDoc {
   last_seq: number;
   /** Messages stored (last_seq may run ahead of it by seqs left unused); absent in data of earlier versions. */
   message_count?: number;
-  unread: [number, number];
-  last_read_at: [Date | null, Date | null];
+  /** Direct conversations only (groups derive unread counts from the members' read pointers). */
+  unread?: [number, number];
+  last_read_at?: [Date | null, Date | null];
 }
 
 /**
@@ -44,6 +55,11 @@ export interface MemberDoc {
   user: string;
   conversation_id: string;
   joined_at: Date;
+  /** Read pointer: every message up to this seq is read (absent: 0, or the direct unread array rules). */
+  last_read_seq?: number;
+  read_at?: Date | null;
+  /** Messages this member sent after their read pointer (groups: unread = last_seq - last_read_seq - this). */
+  own_since_read?: number;
 }
 
 /** One search term of a user (see user-terms.ts). */
@@ -72,6 +88,10 @@ export interface MessageDoc {
   edited_at: Date | null;
   reply_to: string | null;
   client_id: string | null;
+  deleted?: boolean;
+  reactions?: { emoji: string; users: string[] }[];
+  /** Bumped by every reaction change (compare-and-set). */
+  reactions_rev?: number;
 }
 
 export interface Collections {

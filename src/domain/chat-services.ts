@@ -4,6 +4,10 @@
  * after the services it calls.
  */
 import { ConversationsService } from "./conversations.service.ts";
+import { GroupReadStates } from "./group-read-states.ts";
+import { GroupsService } from "./groups.service.ts";
+import { MessageLifecycleService } from "./message-lifecycle.service.ts";
+import { MessageWriter } from "./message-writer.ts";
 import { MessagesService } from "./messages.service.ts";
 import { noopPublisher, type ChatPublisher, type ConversationsRepo, type MessagesRepo, type UsersRepo } from "./ports.ts";
 import type { PresenceRegistry } from "./presence-registry.ts";
@@ -16,6 +20,8 @@ export interface ChatServices {
   users: UsersService;
   conversations: ConversationsService;
   messages: MessagesService;
+  groups: GroupsService;
+  lifecycle: MessageLifecycleService;
   presence: PresenceService;
   typing: TypingService;
   sync: SyncService;
@@ -26,6 +32,8 @@ export interface ChatServiceOptions {
   searchLimit: number;
   typingTtlMs: number;
   writeConcurrency: number;
+  /** GROUP_MAX_MEMBERS: members of a group, its owner included. */
+  groupMaxMembers: number;
   /** Cached database reachability: while it is down, sends are refused at once instead of queueing. */
   isDatabaseUp?: () => boolean;
   /** Who is connected across the service (default: this process only; cluster mode: shared through Redis). */
@@ -41,12 +49,17 @@ export function createChatServices(
   let publisher: ChatPublisher = noopPublisher;
   const pub = () => publisher;
   const users = new UsersService(repos.users, { searchLimit: opts.searchLimit });
-  const conversations = new ConversationsService(repos.conversations, repos.messages, users, pub);
-  conversations.cacheContacts = !opts.shared;
+  // One writer: sends, reads and deletes of a conversation share its queue (see message-writer.ts).
+  const groupStates = new GroupReadStates(repos.conversations, opts.shared === true);
+  const writer = new MessageWriter(repos.conversations, repos.messages, opts.writeConcurrency, opts.isDatabaseUp, groupStates);
+  const conversations = new ConversationsService(repos.conversations, repos.messages, users, pub, writer);
+  conversations.perProcessCaches = !opts.shared;
   return {
     users,
     conversations,
-    messages: new MessagesService(repos.conversations, repos.messages, users, conversations, pub, opts.writeConcurrency, opts.isDatabaseUp),
+    messages: new MessagesService(repos.messages, users, conversations, pub, writer, opts.isDatabaseUp),
+    groups: new GroupsService(repos.conversations, users, conversations, pub, opts.groupMaxMembers),
+    lifecycle: new MessageLifecycleService(repos.messages, repos.conversations, conversations, writer, pub),
     presence: new PresenceService(repos.users, conversations, pub, opts.presenceRegistry),
     typing: new TypingService(conversations, pub, opts.typingTtlMs),
     sync: new SyncService(repos.conversations, repos.messages),

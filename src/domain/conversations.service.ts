@@ -4,6 +4,7 @@
  * reported as not found, so ids of other people's chats reveal nothing.
  */
 import { AppError } from "../errors.ts";
+import type { MessageWriter } from "./message-writer.ts";
 import type { ChatPublisher, ConversationsRepo, MessagesRepo } from "./ports.ts";
 import type { UsersService } from "./users.service.ts";
 import type { Conversation, Message } from "./types.ts";
@@ -37,29 +38,58 @@ function parseListCursor(cursor: string): { at: number; id: string } {
 
 export const sortedPair = (a: string, b: string): [string, string] => (a < b ? [a, b] : [b, a]);
 
-export const participantIndex = (c: Conversation, email: string): 0 | 1 | -1 =>
-  c.participants[0] === email ? 0 : c.participants[1] === email ? 1 : -1;
+export const participantIndex = (c: Conversation, email: string): number => c.participants.indexOf(email);
 
-export const otherParticipant = (c: Conversation, email: string): string =>
-  c.participants[0] === email ? c.participants[1] : c.participants[0];
+export const isMember = (c: Conversation, email: string): boolean => !c.closed && c.participants.includes(email);
+
+export interface ReadResult {
+  conversation: Conversation;
+  read_at: Date;
+  last_read_seq: number;
+  /** The reader's unread count after the read. */
+  unread_count: number;
+}
+
+/** What the hot paths need to know of a conversation: its type and members. */
+export interface Membership {
+  id: string;
+  conversation_type: Conversation["conversation_type"];
+  participants: string[];
+}
+
+/** Conversations whose members are kept in memory (oldest entry dropped first). */
+const MEMBERSHIP_CACHE_MAX = 50_000;
+
+/** Told after a conversation's members changed (this process): other features keep their caches with it. */
+export type MembershipListener = (conversationId: string, members: string[]) => void;
+
+/** Unread in a group: the messages after the pointer the member did not send. */
+const groupUnreadOf = (lastSeq: number, p: { last_read_seq: number; own_since_read: number }) =>
+  Math.max(0, lastSeq - p.last_read_seq - p.own_since_read);
 
 export class ConversationsService {
   /** sorted pair key → conversation id; conversations are never deleted, so entries never go stale. */
   private readonly idByPair = new Map<string, string>();
-  private readonly pairById = new Map<string, [string, string]>();
+  /** Members by conversation (sends by id and typing ask on every event); forgotten when membership changes here. */
+  private readonly membersById = new Map<string, Membership>();
   private readonly contacts = new Map<string, Set<string>>();
   private contactsGeneration = 0;
   /**
-   * Whether contacts may be cached: only when every conversation is created by this process (one node). In a
-   * cluster another node may create one at any time, so contacts are read from the database each time.
+   * Whether members and contacts may be cached: only when every membership change is made by this process
+   * (one node). In a cluster another node may create a conversation or remove a member at any time, so both
+   * are read from the database each time (a membership check is one lookup by _id).
    */
-  cacheContacts = true;
+  perProcessCaches = true;
+  /** Bumped by every membership change: a load that raced one is not cached (it may hold the old members). */
+  private membershipGeneration = 0;
+  private readonly listeners: MembershipListener[] = [];
 
   constructor(
     private readonly repo: ConversationsRepo,
     private readonly messages: MessagesRepo,
     private readonly users: UsersService,
     private readonly publisher: () => ChatPublisher,
+    private readonly writer: MessageWriter,
   ) {}
 
   /** A page of the caller's conversations, most recent activity first; `before` is a cursor from the previous page. */
@@ -84,11 +114,7 @@ export class ConversationsService {
     const pair = sortedPair(caller, toEmail);
     const r = await this.repo.findOrCreateDirect(pair, new Date());
     this.idByPair.set(pair.join("\n"), r.conversation.id);
-    if (r.created) {
-      this.contactsGeneration++;
-      this.contacts.delete(pair[0]);
-      this.contacts.delete(pair[1]);
-    }
+    if (r.created) this.membershipChanged(r.conversation.id, pair);
     return r;
   }
 
@@ -99,46 +125,97 @@ export class ConversationsService {
     return (await this.start(caller, toEmail)).conversation.id;
   }
 
-  /**
-   * The caller and the other participant, checked; cached because participants never change
-   * (typing and join events ask this on every call).
-   */
-  async peerOf(id: string, caller: string): Promise<string> {
-    let pair = this.pairById.get(id);
-    if (!pair) {
-      pair = (await this.getForParticipant(id, caller)).participants;
-      this.pairById.set(id, pair);
-    }
-    if (pair[0] === caller) return pair[1];
-    if (pair[1] === caller) return pair[0];
-    throw new AppError("CONVERSATION_NOT_FOUND", "conversation not found");
+  /** Other features' hook: called after members joined or left a conversation (or a conversation was created). */
+  onMembershipChanged(fn: MembershipListener): void {
+    this.listeners.push(fn);
+  }
+
+  /** Forgets what this process cached about the conversation's members and tells the listeners. */
+  membershipChanged(conversationId: string, affected: string[]): void {
+    this.membersById.delete(conversationId);
+    this.writer.groupStates.forget(conversationId);
+    this.membershipGeneration++;
+    this.contactsGeneration++;
+    for (const e of affected) this.contacts.delete(e);
+    for (const fn of this.listeners) fn(conversationId, affected);
+  }
+
+  /** The current members of a conversation (cached in this process; forgotten when membership changes here). */
+  async membersOf(conversationId: string): Promise<string[]> {
+    return (await this.membership(conversationId))?.participants ?? [];
   }
 
   /**
-   * Everyone who shares a conversation with the user (the audience of their presence).
-   * Cached per user, and kept current when this process creates a conversation: presence
-   * asks on every connect and disconnect.
+   * The conversation's type and members if the caller is one, else not found: the membership check of the
+   * hot paths (a send by conversation_id, typing), from the cache. Changes made by this process are seen at
+   * once; in a cluster (no per-process caches) every check reads the conversation.
+   */
+  async requireMember(id: string, caller: string): Promise<Membership> {
+    const m = await this.membership(id);
+    if (!m || !m.participants.includes(caller)) throw new AppError("CONVERSATION_NOT_FOUND", "conversation not found");
+    return m;
+  }
+
+  /** The caller's fellow members, checked (typing asks on every event). */
+  async peersOf(id: string, caller: string): Promise<string[]> {
+    return (await this.requireMember(id, caller)).participants.filter((m) => m !== caller);
+  }
+
+  private async membership(id: string): Promise<Membership | null> {
+    const cached = this.membersById.get(id);
+    if (cached) return cached;
+    const generation = this.membershipGeneration;
+    const c = await this.repo.findById(id);
+    // Unknown ids are not cached: guessing ids must not fill memory.
+    if (!c) return null;
+    const m: Membership = { id, conversation_type: c.conversation_type, participants: c.closed ? [] : c.participants };
+    if (generation !== this.membershipGeneration || !this.perProcessCaches) return m;
+    if (this.membersById.size >= MEMBERSHIP_CACHE_MAX) this.membersById.delete(this.membersById.keys().next().value!);
+    this.membersById.set(id, m);
+    return m;
+  }
+
+  /**
+   * Everyone who shares a conversation with the user (the audience of their presence), group
+   * co-members included. Cached per user, and kept current when this process changes membership:
+   * presence asks on every connect and disconnect.
    */
   async contactsOf(email: string): Promise<string[]> {
     const cached = this.contacts.get(email);
     if (cached) return [...cached];
     const generation = this.contactsGeneration;
     const list = await this.repo.listForUser(email);
-    const set = new Set(list.map((c) => otherParticipant(c, email)));
+    const set = new Set(list.flatMap((c) => c.participants));
+    set.delete(email);
     // A conversation created while we were reading may be missing from `list`: then do not cache it.
-    if (generation === this.contactsGeneration && this.cacheContacts) this.contacts.set(email, set);
+    if (generation === this.contactsGeneration && this.perProcessCaches) this.contacts.set(email, set);
     return [...set];
   }
 
+  /** The conversation, if the caller is a member (a group with the caller's own unread count); else not found. */
   async getForParticipant(id: string, caller: string): Promise<Conversation> {
     const c = await this.repo.findById(id);
-    if (!c || participantIndex(c, caller) === -1) {
+    if (!c || !isMember(c, caller)) {
       throw new AppError("CONVERSATION_NOT_FOUND", "conversation not found");
+    }
+    if (c.conversation_type === "group") {
+      const me = await this.repo.memberState(id, caller);
+      if (me) c.unread_count = { [caller]: groupUnreadOf(c.last_seq, me) };
     }
     return c;
   }
 
-  /** A page of history, returned oldest first, ready to display. Costs the page, never the whole conversation. */
+  /** "Seen by": every member's read pointer. */
+  async readState(id: string, caller: string): Promise<{ email: string; last_read_seq: number; read_at: Date | null }[]> {
+    const c = await this.getForParticipant(id, caller);
+    const states = await this.repo.membersOf(id);
+    const inConversation = new Set(c.participants);
+    return states
+      .filter((m) => inConversation.has(m.user))
+      .map((m) => ({ email: m.user, last_read_seq: m.last_read_seq, read_at: m.read_at }));
+  }
+
+/** A page of history, returned oldest first, ready to display. Costs the page, never the whole conversation. */
   async history(id: string, caller: string, at: PageAt, limit: number): Promise<MessagePage> {
     const { message_count: total } = await this.getForParticipant(id, caller);
     if ("skip" in at) {
@@ -155,13 +232,61 @@ export class ConversationsService {
     return { messages: oldestFirst.slice(0, limit), total, has_more: oldestFirst.length > limit };
   }
 
-  /** last_read_seq: the conversation's last seq at the moment the count was reset (everything up to it is read). */
-  async markRead(id: string, caller: string): Promise<{ conversation: Conversation; read_at: Date; last_read_seq: number }> {
+  /**
+   * Moves the caller's read pointer to `upToSeq` (default: the newest message); never backwards.
+   * Runs in the conversation's write queue, so no send of this process interleaves between reading
+   * last_seq and setting the pointer. The other members are told (messages_read).
+   */
+  async markRead(id: string, caller: string, upToSeq?: number): Promise<ReadResult> {
     const c = await this.getForParticipant(id, caller);
+    if (c.conversation_type === "direct" && upToSeq === undefined) return this.markDirectRead(c, caller);
+    return this.writer.exclusive(id, () => (c.conversation_type === "direct" ? this.markDirectUpTo(c, caller, upToSeq!) : this.markGroupRead(c, caller, upToSeq)));
+  }
+
+  /** Everything read: one atomic update; its result's last_seq becomes the pointer (exact also across processes). */
+  private async markDirectRead(c: Conversation, caller: string): Promise<ReadResult> {
     const at = new Date();
-    const updated = await this.repo.markRead(id, participantIndex(c, caller) as 0 | 1, at);
+    const updated = await this.repo.markRead(c.id, participantIndex(c, caller) as 0 | 1, at);
     if (!updated) throw new AppError("CONVERSATION_NOT_FOUND", "conversation not found");
-    this.publisher().conversationRead(updated, caller, at);
-    return { conversation: updated, read_at: at, last_read_seq: updated.last_seq };
+    await this.repo.setReadPointer(c.id, caller, { last_read_seq: updated.last_seq, own_since_read: 0, read_at: at });
+    this.publisher().conversationRead(updated, caller, at, updated.last_seq);
+    return { conversation: updated, read_at: at, last_read_seq: updated.last_seq, unread_count: 0 };
+  }
+
+  /** Read up to a seq: the unread count becomes the other participant's messages after it. */
+  private async markDirectUpTo(c: Conversation, caller: string, upToSeq: number): Promise<ReadResult> {
+    const fresh = (await this.repo.findById(c.id)) ?? c;
+    const me = await this.repo.memberState(c.id, caller);
+    const current = me?.last_read_seq ?? 0;
+    const target = Math.min(upToSeq, fresh.last_seq);
+    if (target <= current) return this.unchanged(fresh, caller, me?.read_at ?? null, current);
+    const at = new Date();
+    const unread = target === fresh.last_seq ? 0 : await this.messages.countAfter(c.id, target, { notSender: caller });
+    const updated = (await this.repo.markRead(c.id, participantIndex(c, caller) as 0 | 1, at, unread)) ?? fresh;
+    await this.repo.setReadPointer(c.id, caller, { last_read_seq: target, own_since_read: 0, read_at: at });
+    this.publisher().conversationRead(updated, caller, at, target);
+    return { conversation: updated, read_at: at, last_read_seq: target, unread_count: unread };
+  }
+
+  private async markGroupRead(c: Conversation, caller: string, upToSeq: number | undefined): Promise<ReadResult> {
+    const fresh = (await this.repo.findById(c.id)) ?? c;
+    const me = await this.repo.memberState(c.id, caller);
+    if (!me) throw new AppError("CONVERSATION_NOT_FOUND", "conversation not found");
+    const target = Math.min(upToSeq ?? fresh.last_seq, fresh.last_seq);
+    if (target <= me.last_read_seq) return this.unchanged(fresh, caller, me.read_at, me.last_read_seq, groupUnreadOf(fresh.last_seq, me));
+    const at = new Date();
+    const own = target === fresh.last_seq ? 0 : await this.messages.countAfter(c.id, target, { sender: caller });
+    await this.repo.setReadPointer(c.id, caller, { last_read_seq: target, own_since_read: own, read_at: at });
+    this.writer.groupStates.setPointer(c.id, caller, { last_read_seq: target, own_since_read: own });
+    const unread = groupUnreadOf(fresh.last_seq, { last_read_seq: target, own_since_read: own });
+    const conversation = { ...fresh, unread_count: { [caller]: unread } };
+    this.publisher().conversationRead(conversation, caller, at, target);
+    return { conversation, read_at: at, last_read_seq: target, unread_count: unread };
+  }
+
+  /** The pointer is already there or further: nothing changes and nothing is announced. */
+  private unchanged(c: Conversation, caller: string, readAt: Date | null, pointer: number, unread?: number): ReadResult {
+    const count = unread ?? c.unread_count[caller] ?? 0;
+    return { conversation: c, read_at: readAt ?? new Date(), last_read_seq: pointer, unread_count: count };
   }
 }

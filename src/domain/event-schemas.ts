@@ -8,7 +8,17 @@
  */
 import { z } from "zod";
 import { ERROR_STATUS, type ErrorCode } from "../errors.ts";
-import { ConversationRefSchema, MESSAGE_TYPES, sendMessageSchema, syncSchema } from "./schemas.ts";
+import {
+  ConversationRefSchema,
+  editMessageEventSchema,
+  MarkReadSchema,
+  MESSAGE_TYPES,
+  MessageRefSchema,
+  ReactionEventSchema,
+  ROLES,
+  sendMessageSchema,
+  syncSchema,
+} from "./schemas.ts";
 
 const IsoDateSchema = z.iso.datetime().describe("ISO-8601 UTC timestamp");
 const ErrorCodeSchema = z.enum(Object.keys(ERROR_STATUS) as [ErrorCode, ...ErrorCode[]]);
@@ -34,8 +44,25 @@ export const MessageViewSchema = z
     reply_to: z.string().nullable(),
     client_id: z.string().nullable(),
     seq: z.number().int().min(1).describe("position in the conversation, strictly increasing"),
+    deleted: z.boolean().describe("a tombstone: text and reactions removed, seq kept"),
+    reactions: z.record(z.string(), z.array(z.string())).describe("emoji → the users who reacted with it"),
   })
   .describe("A stored message");
+
+export const ConversationViewSchema = z
+  .strictObject({
+    id: z.string(),
+    participants: z.array(z.string()).describe("direct: the sorted pair; group: the members in join order"),
+    conversation_type: z.enum(["direct", "group"]),
+    title: z.string().optional().describe("groups only"),
+    roles: z.record(z.string(), z.enum(ROLES)).optional().describe("groups only: each member's role"),
+    created_at: IsoDateSchema,
+    last_message: z.string().nullable(),
+    last_message_time: IsoDateSchema.nullable(),
+    last_message_sender: z.string().nullable(),
+    unread_count: z.record(z.string(), z.number().int()).describe("direct: both participants'; group: only yours"),
+  })
+  .describe("A conversation");
 
 // ---- server → client -------------------------------------------------------------------------
 
@@ -50,8 +77,28 @@ export const UserOnlineSchema = z.strictObject({ email: z.string() });
 export const UserOfflineSchema = z.strictObject({ email: z.string(), last_seen: IsoDateSchema.nullable() });
 export const OnlineUsersSchema = z.strictObject({ users: z.array(z.string()) });
 export const UserTypingSchema = z.strictObject({ user_email: z.string(), conversation_id: z.string(), typing: z.boolean() });
-export const MarkedAsReadSchema = z.strictObject({ conversation_id: z.string(), unread_count: z.literal(0), read_at: IsoDateSchema });
-export const MessagesReadSchema = z.strictObject({ conversation_id: z.string(), reader_email: z.string(), read_at: IsoDateSchema });
+const LastReadSeqSchema = z.number().int().min(0).describe("every message up to this seq counts as read");
+export const MarkedAsReadSchema = z.strictObject({
+  conversation_id: z.string(),
+  unread_count: z.number().int().min(0).describe("0 after reading everything; after a read up to a seq, what is left"),
+  read_at: IsoDateSchema,
+  last_read_seq: LastReadSeqSchema,
+});
+export const MessagesReadSchema = z.strictObject({
+  conversation_id: z.string(),
+  reader_email: z.string(),
+  read_at: IsoDateSchema,
+  last_read_seq: LastReadSeqSchema,
+});
+export const ConversationEventSchema = z.strictObject({ conversation: ConversationViewSchema });
+export const ConversationRemovedSchema = z.strictObject({ conversation_id: z.string() });
+export const MessageEditedSchema = z.strictObject({ message: MessageViewSchema });
+export const MessageDeletedSchema = z.strictObject({ id: z.string(), conversation_id: z.string() });
+export const ReactionUpdatedSchema = z.strictObject({
+  message_id: z.string(),
+  conversation_id: z.string(),
+  reactions: z.record(z.string(), z.array(z.string())),
+});
 export const ErrorEventSchema = z.strictObject({
   message: z.string(),
   code: ErrorCodeSchema,
@@ -72,12 +119,12 @@ export const serverEvents = {
   new_message: {
     payload: MessageViewSchema,
     summary: "A message was stored",
-    audience: "every socket of both participants, exactly once, after it is stored",
+    audience: "every socket of every member, exactly once, after it is stored",
   },
   message_notification: {
     payload: MessageNotificationSchema,
     summary: "A message for you, with your unread count",
-    audience: "the recipient's sockets only",
+    audience: "the sockets of every member but the sender, each with their own unread_count",
   },
   user_online: {
     payload: UserOnlineSchema,
@@ -96,8 +143,8 @@ export const serverEvents = {
   },
   user_typing: {
     payload: UserTypingSchema,
-    summary: "The other participant started or stopped typing",
-    audience: "the other participant only; typing:false also when the indicator expires or the typist's last socket closes",
+    summary: "Another member started or stopped typing",
+    audience: "the other members only; typing:false also when the indicator expires or the typist's last socket closes",
   },
   marked_as_read: {
     payload: MarkedAsReadSchema,
@@ -106,8 +153,38 @@ export const serverEvents = {
   },
   messages_read: {
     payload: MessagesReadSchema,
-    summary: "The other participant read your messages",
-    audience: "every socket of the other participant",
+    summary: "A member moved their read pointer (\"seen by\")",
+    audience: "every socket of the other members",
+  },
+  conversation_created: {
+    payload: ConversationEventSchema,
+    summary: "You are a member of a new group (created, or you were added)",
+    audience: "every socket of the members concerned",
+  },
+  conversation_updated: {
+    payload: ConversationEventSchema,
+    summary: "A group's title, members or roles changed",
+    audience: "every socket of the group's members (before an addition; after a removal)",
+  },
+  conversation_removed: {
+    payload: ConversationRemovedSchema,
+    summary: "You left or were removed: from now on you receive nothing of it and cannot read it",
+    audience: "every socket of the member who left or was removed (they also leave the conversation's room)",
+  },
+  message_edited: {
+    payload: MessageEditedSchema,
+    summary: "A message's text changed (edited: true, edited_at)",
+    audience: "every socket of every member",
+  },
+  message_deleted: {
+    payload: MessageDeletedSchema,
+    summary: "A message was deleted: history keeps a tombstone (deleted: true) at its seq",
+    audience: "every socket of every member",
+  },
+  reaction_updated: {
+    payload: ReactionUpdatedSchema,
+    summary: "A message's reactions changed",
+    audience: "every socket of every member",
   },
   token_expiring: {
     payload: TokenExpiringSchema,
@@ -130,22 +207,14 @@ export const SendMessageAckSchema = ackOk({ message: MessageViewSchema, duplicat
 export const ConversationAckSchema = ackOk({ conversation_id: z.string() });
 export const MarkAsReadAckSchema = ackOk({
   conversation_id: z.string(),
+  unread_count: z.number().int().min(0).describe("your unread count after the read"),
   read_at: IsoDateSchema,
   last_read_seq: z.number().int().min(0).describe("every message up to this seq counts as read"),
 });
 export const TypingAckSchema = ackOk({ conversation_id: z.string(), typing: z.boolean() });
 export const OnlineUsersAckSchema = ackOk({ users: z.array(z.string()) });
 export const RefreshTokenAckSchema = ackOk({ expires_at: IsoDateSchema });
-const ConversationViewSchema = z.strictObject({
-  id: z.string(),
-  participants: z.array(z.string()),
-  conversation_type: z.literal("direct"),
-  created_at: IsoDateSchema,
-  last_message: z.string().nullable(),
-  last_message_time: IsoDateSchema.nullable(),
-  last_message_sender: z.string().nullable(),
-  unread_count: z.record(z.string(), z.number().int()),
-});
+export const MessageAckSchema = ackOk({ message: MessageViewSchema });
 export const SyncAckSchema = ackOk({
   conversations: z.array(ConversationViewSchema).describe("conversations with activity since the cursor, current state"),
   messages: z.array(MessageViewSchema).describe("their new messages, oldest conversation first, each by seq; may repeat messages you have (dedupe by id)"),
@@ -167,12 +236,28 @@ export const clientEvents = {
   send_message: {
     payload: SendMessagePayloadSchema,
     ack: SendMessageAckSchema,
-    summary: "Send a message (creates the conversation on the first one); idempotent with client_id. The message length cap is MESSAGE_MAX_LENGTH (10,000 by default)",
+    summary: "Send a message: either to_email (direct; creates the conversation on the first one) or conversation_id (any conversation of yours, groups too); both or neither is refused. Idempotent with client_id. The message length cap is MESSAGE_MAX_LENGTH (10,000 by default)",
   },
   join_conversation: { payload: ConversationRefSchema, ack: ConversationAckSchema, summary: "Join a conversation's room (participants only)" },
   leave_conversation: { payload: ConversationRefSchema, ack: ConversationAckSchema, summary: "Leave a conversation's room" },
-  mark_as_read: { payload: ConversationRefSchema, ack: MarkAsReadAckSchema, summary: "Reset your unread count in a conversation" },
-  typing_start: { payload: ConversationRefSchema, ack: TypingAckSchema, summary: "Start the typing indicator (participants only)" },
+  mark_as_read: {
+    payload: MarkReadSchema,
+    ack: MarkAsReadAckSchema,
+    summary: "Move your read pointer: up to up_to_seq, or (without it) everything; never backwards",
+  },
+  edit_message: { payload: editMessageEventSchema(10_000), ack: MessageAckSchema, summary: "Edit your own message (sender only)" },
+  delete_message: {
+    payload: MessageRefSchema,
+    ack: MessageAckSchema,
+    summary: "Delete a message (the sender, or an owner/admin of the group); history keeps a tombstone",
+  },
+  add_reaction: {
+    payload: ReactionEventSchema,
+    ack: MessageAckSchema,
+    summary: "React with one emoji or a :short_code: (≤ 32 characters); at most 20 distinct reactions per message; idempotent",
+  },
+  remove_reaction: { payload: ReactionEventSchema, ack: MessageAckSchema, summary: "Take your reaction back; idempotent" },
+  typing_start: { payload: ConversationRefSchema, ack: TypingAckSchema, summary: "Start the typing indicator (members only; the other members are told)" },
   typing_stop: { payload: ConversationRefSchema, ack: TypingAckSchema, summary: "Stop the typing indicator" },
   get_online_users: { payload: null, ack: OnlineUsersAckSchema, summary: "Ask for your online contacts (also emitted as online_users)" },
   sync: {

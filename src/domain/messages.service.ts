@@ -1,15 +1,15 @@
 /**
- * Sending a message: the one path used by REST and by the socket event.
- * Validate → find or create the conversation → drop re-sends (client_id) →
+ * Sending a message: the one path used by REST and by the socket event, for
+ * direct conversations (`to_email`) and any conversation by id (groups too).
+ * Validate → find (or create, direct) the conversation → drop re-sends (client_id) →
  * hand the message to the group-commit writer (seq, unread counts, insert) →
  * announce it. Nothing is announced before it is stored.
  */
 import { AppError } from "../errors.ts";
 import type { ConversationsService } from "./conversations.service.ts";
-import { sortedPair } from "./conversations.service.ts";
-import { MessageWriter } from "./message-writer.ts";
+import type { MessageWriter } from "./message-writer.ts";
 import { OrderedIntake, type Turn } from "./ordered-intake.ts";
-import type { ChatPublisher, ConversationsRepo, MessagesRepo } from "./ports.ts";
+import type { ChatPublisher, MessagesRepo } from "./ports.ts";
 import type { SendMessageInput } from "./schemas.ts";
 import type { Conversation, Message } from "./types.ts";
 import type { UsersService } from "./users.service.ts";
@@ -17,6 +17,12 @@ import type { UsersService } from "./users.service.ts";
 export interface Sender {
   email: string;
   name: string;
+}
+
+/** Where a send goes: the conversation and, for a direct one, the recipient's index in its sorted pair. */
+interface Target {
+  id: string;
+  recipientIndex: 0 | 1 | null;
 }
 
 export interface SendResult {
@@ -27,23 +33,19 @@ export interface SendResult {
 }
 
 export class MessagesService {
-  private readonly writer: MessageWriter;
   /** Sends with a client_id still being written, so a quick re-send waits for the first instead of racing it. */
   private readonly inFlight = new Map<string, Promise<SendResult>>();
   /** Sends of one socket reach the writer in the order they arrived (see ordered-intake.ts). */
   private readonly intake = new OrderedIntake();
 
   constructor(
-    conversationsRepo: ConversationsRepo,
     private readonly messagesRepo: MessagesRepo,
     private readonly users: UsersService,
     private readonly conversations: ConversationsService,
     private readonly publisher: () => ChatPublisher,
-    writeConcurrency: number,
+    private readonly writer: MessageWriter,
     private readonly isDatabaseUp: () => boolean = () => true,
-  ) {
-    this.writer = new MessageWriter(conversationsRepo, messagesRepo, writeConcurrency, isDatabaseUp);
-  }
+  ) {}
 
   /**
    * `origin` names where the send came from (a socket id): sends of one origin are stored in
@@ -70,7 +72,7 @@ export class MessagesService {
     // (even while we are still looking for a stored copy) waits for it instead of writing a second copy.
     const key = `${sender.email}\n${input.client_id}`;
     const earlier = this.inFlight.get(key);
-    if (earlier) return this.duplicateOf(await earlier, await this.resolveConversation(sender, input));
+    if (earlier) return this.duplicateOf(await earlier, (await this.resolveConversation(sender, input)).id);
     const sending = this.sendOnce(sender, input, input.client_id, turn);
     this.inFlight.set(key, sending);
     try {
@@ -81,26 +83,35 @@ export class MessagesService {
   }
 
   private async sendOnce(sender: Sender, input: SendMessageInput, clientId: string, turn: Turn): Promise<SendResult> {
-    const conversationId = await this.resolveConversation(sender, input);
+    const target = await this.resolveConversation(sender, input);
     const dup = await this.messagesRepo.findByClientId(sender.email, clientId);
-    if (dup) return this.duplicateOf({ message: dup, conversation: null, created: false }, conversationId);
-    return this.store(sender, input, conversationId, turn);
+    if (dup) return this.duplicateOf({ message: dup, conversation: null, created: false }, target.id);
+    return this.store(sender, input, target, turn);
   }
 
-  /** The recipient must exist; the direct conversation is created on the first message. */
-  private async resolveConversation(sender: Sender, input: SendMessageInput): Promise<string> {
-    await this.users.requireExists(input.to_email);
-    return this.conversations.directIdFor(sender.email, input.to_email);
+  /**
+   * By `to_email`: the recipient must exist; the direct conversation is created on the first message.
+   * By `conversation_id`: the sender must be a member (else not found).
+   */
+  private async resolveConversation(sender: Sender, input: SendMessageInput): Promise<Target> {
+    if (input.conversation_id !== undefined) {
+      const c = await this.conversations.requireMember(input.conversation_id, sender.email);
+      if (c.conversation_type === "group") return { id: c.id, recipientIndex: null };
+      return { id: c.id, recipientIndex: c.participants[0] === sender.email ? 1 : 0 };
+    }
+    const to = input.to_email!;
+    await this.users.requireExists(to);
+    // Participants are stored as the sorted pair, so the recipient's index follows from the emails.
+    return { id: await this.conversations.directIdFor(sender.email, to), recipientIndex: to < sender.email ? 0 : 1 };
   }
 
-  private async store(sender: Sender, input: SendMessageInput, conversationId: string, turn: Turn): Promise<SendResult> {
+  private async store(sender: Sender, input: SendMessageInput, target: Target, turn: Turn): Promise<SendResult> {
+    const conversationId = target.id;
     if (input.reply_to) await this.requireInConversation(input.reply_to, conversationId);
     await turn.ready;
-    // Participants are stored as the sorted pair, so the recipient's index follows from the emails.
-    const recipientIndex = sortedPair(sender.email, input.to_email)[0] === input.to_email ? 0 : 1;
     const writing = this.writer.write({
       conversationId,
-      recipientIndex,
+      recipientIndex: target.recipientIndex,
       doc: {
         conversation_id: conversationId,
         sender_email: sender.email,
@@ -115,7 +126,7 @@ export class MessagesService {
     // Queued: the next send of this origin may queue behind it while this one is written.
     turn.end();
     const written = await writing;
-    if (written.created) this.publisher().messageCreated(written.message, written.conversation);
+    if (written.created) this.publisher().messageCreated(written.message, written.conversation, written.unreadOf);
     return written;
   }
 

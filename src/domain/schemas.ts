@@ -30,14 +30,22 @@ export const UpdateProfileSchema = LoginSchema.pick({ name: true, profile_image:
 
 export const StartConversationSchema = z.object({ to_email: EmailSchema });
 
-/** The message length cap is configuration, so the schema is built from it. */
+const messageText = (maxLength: number) =>
+  z
+    .string()
+    .max(maxLength, { message: `message is longer than ${maxLength} characters` })
+    .refine((s) => s.trim().length > 0, { message: "message must not be empty" });
+
+/**
+ * The message length cap is configuration, so the schema is built from it. Either `to_email` (a direct
+ * message, the conversation created on the first one) or `conversation_id` (any conversation of the sender).
+ */
 export const sendMessageSchema = (maxLength: number) =>
-  z.object({
-    to_email: EmailSchema,
-    message: z
-      .string()
-      .max(maxLength, { message: `message is longer than ${maxLength} characters` })
-      .refine((s) => s.trim().length > 0, { message: "message must not be empty" }),
+  z
+    .object({
+    to_email: EmailSchema.optional(),
+    conversation_id: ObjectIdSchema.optional(),
+    message: messageText(maxLength),
     message_type: z.enum(CLIENT_MESSAGE_TYPES).default("text"),
     reply_to: ObjectIdSchema.nullable().optional().transform((v) => v ?? null),
     client_id: z
@@ -46,7 +54,53 @@ export const sendMessageSchema = (maxLength: number) =>
       .nullable()
       .optional()
       .transform((v) => v ?? null),
+  })
+    .refine((v) => (v.to_email === undefined) !== (v.conversation_id === undefined), {
+      message: "give either to_email or conversation_id",
+      path: ["to_email"],
+    });
+
+export const editMessageSchema = (maxLength: number) => z.object({ message: messageText(maxLength) });
+
+/** One emoji grapheme, or a `:short_code:` of at most 32 characters. */
+export const EmojiSchema = z
+  .string()
+  .max(32)
+  .refine(isEmoji, { message: "must be one emoji or a :short_code: of at most 32 characters" });
+
+const segmenter = new Intl.Segmenter("en", { granularity: "grapheme" });
+const EMOJI_PART = /\p{Extended_Pictographic}|\p{Regional_Indicator}|\u20E3/u;
+
+function isEmoji(s: string): boolean {
+  // No leading underscore: `:__proto__:` must never become a property name anywhere.
+  if (/^:[a-z0-9+-][a-z0-9_+-]{0,29}:$/.test(s)) return true;
+  const graphemes = [...segmenter.segment(s)];
+  return graphemes.length === 1 && EMOJI_PART.test(s);
+}
+
+export const ROLES = ["owner", "admin", "member"] as const;
+
+export const GroupTitleSchema = z.string().trim().min(1).max(100);
+
+/** `POST /api/conversations`: the member cap is configuration (GROUP_MAX_MEMBERS). */
+export const createGroupSchema = (maxMembers: number) =>
+  z.object({
+    conversation_type: z.literal("group"),
+    title: GroupTitleSchema,
+    members: z.array(EmailSchema).min(1).max(maxMembers),
   });
+
+export const UpdateGroupSchema = z.object({ title: GroupTitleSchema });
+export const addMembersSchema = (maxMembers: number) => z.object({ emails: z.array(EmailSchema).min(1).max(maxMembers) });
+export const SetRoleSchema = z.object({ role: z.enum(ROLES) });
+
+export const MessageRefSchema = z.object({ message_id: ObjectIdSchema });
+export const editMessageEventSchema = (maxLength: number) => MessageRefSchema.extend({ message: messageText(maxLength) });
+export const ReactionEventSchema = MessageRefSchema.extend({ emoji: EmojiSchema });
+export const MarkReadSchema = z.object({
+  conversation_id: ObjectIdSchema,
+  up_to_seq: z.number().int().min(0).max(Number.MAX_SAFE_INTEGER).optional(),
+});
 
 export type LoginInput = z.infer<typeof LoginSchema>;
 export type SendMessageInput = z.infer<ReturnType<typeof sendMessageSchema>>;

@@ -11,10 +11,22 @@ export interface User {
   last_seen: Date | null;
 }
 
+export type ConversationType = "direct" | "group";
+export type Role = "owner" | "admin" | "member";
+
 export interface Conversation {
   id: string;
-  participants: [string, string];
-  conversation_type: "direct";
+  /** Direct: the sorted pair. Group: the members in join order (the longest-standing first). */
+  participants: string[];
+  conversation_type: ConversationType;
+  /** Groups only (null for direct conversations). */
+  title: string | null;
+  /** Groups only: each member's role (null for direct conversations). */
+  roles: Record<string, Role> | null;
+  /** A group whose last member left: nobody can read or write it any more. */
+  closed: boolean;
+  /** Groups: bumped by every membership change (optimistic concurrency); 0 for direct conversations. */
+  version: number;
   created_at: Date;
   last_message: string | null;
   last_message_time: Date | null;
@@ -25,9 +37,23 @@ export interface Conversation {
   last_seq: number;
   /** Messages stored in the conversation (costs no count query). */
   message_count: number;
-  /** Per-participant unread counts keyed by email (built by the db layer, never stored keyed by email). */
+  /**
+   * Unread counts keyed by email (built by the db layer, never stored keyed by email). Direct: both
+   * participants'. Group: only the reading member's own (computed from their read pointer), or empty.
+   */
   unread_count: Record<string, number>;
 }
+
+/** A member's read pointer and the messages they sent after it (groups derive unread counts from these). */
+export interface MemberState {
+  user: string;
+  joined_at: Date;
+  last_read_seq: number;
+  read_at: Date | null;
+  own_since_read: number;
+}
+
+export type Reactions = Record<string, string[]>;
 
 export type MessageType = "text" | "image" | "file" | "audio" | "video" | "system";
 
@@ -45,4 +71,8 @@ export interface Message {
   client_id: string | null;
   /** Position in the conversation, 1-based, strictly increasing: the order of record. */
   seq: number;
+  /** A deleted message stays as a tombstone (text and reactions removed) so seqs and cursors stay stable. */
+  deleted: boolean;
+  /** emoji → the users who reacted with it, in reaction order. */
+  reactions: Reactions;
 }

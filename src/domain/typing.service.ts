@@ -16,7 +16,7 @@ export class TypingService {
   ) {}
 
   async set(conversationId: string, caller: string, typing: boolean): Promise<void> {
-    const peer = await this.conversations.peerOf(conversationId, caller);
+    const peers = await this.conversations.peersOf(conversationId, caller);
     const key = `${conversationId}\n${caller}`;
     const timer = this.expiry.get(key);
     if (timer) clearTimeout(timer);
@@ -24,14 +24,14 @@ export class TypingService {
     if (typing) {
       const t = setTimeout(() => {
         this.expiry.delete(key);
-        this.publisher().typingChanged(conversationId, caller, peer, false);
+        this.publisher().typingChanged(conversationId, caller, peers, false);
       }, this.ttlMs);
       t.unref?.();
       this.expiry.set(key, t);
     } else if (!timer) {
       return; // not typing: nothing to announce
     }
-    this.publisher().typingChanged(conversationId, caller, peer, typing);
+    this.publisher().typingChanged(conversationId, caller, peers, typing);
   }
 
   /** Stops every typing state of a user (their last socket closed). */
@@ -41,8 +41,8 @@ export class TypingService {
       if (user !== caller) continue;
       clearTimeout(t);
       this.expiry.delete(key);
-      void this.conversations.peerOf(conversationId, caller).then(
-        (peer) => this.publisher().typingChanged(conversationId, caller, peer, false),
+      void this.conversations.peersOf(conversationId, caller).then(
+        (peers) => this.publisher().typingChanged(conversationId, caller, peers, false),
         () => {},
       );
     }

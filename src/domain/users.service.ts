@@ -105,6 +105,16 @@ export class UsersService {
     this.known.add(email);
   }
 
+  /** Every email must name a user (one query for all of them); USER_NOT_FOUND lists the unknown ones. */
+  async requireAllExist(emails: string[]): Promise<void> {
+    const unknown = emails.filter((e) => !this.known.has(e));
+    if (unknown.length === 0) return;
+    const found = new Set((await this.repo.findPresence(unknown)).map((u) => u.email));
+    const missing = unknown.filter((e) => !found.has(e));
+    if (missing.length > 0) throw new AppError("USER_NOT_FOUND", `no user with email ${missing[0]}`, { emails: missing });
+    for (const e of unknown) this.known.add(e);
+  }
+
   search(caller: string, query: string, limit?: number): Promise<User[]> {
     return this.repo.search(query, caller, Math.min(limit ?? this.opts.searchLimit, this.opts.searchLimit));
   }

@@ -19,10 +19,12 @@ export const userView = (u: User) => ({
 /** What anyone may see of another user (search results): no presence, which only contacts see. */
 export const publicUserView = (u: User) => ({ id: u.id, email: u.email, name: u.name, profile_image: u.profile_image });
 
+/** A direct conversation keeps exactly its earlier shape; a group adds `title` and `roles`. */
 export const conversationView = (c: Conversation) => ({
   id: c.id,
   participants: [...c.participants],
   conversation_type: c.conversation_type,
+  ...(c.conversation_type === "group" ? { title: c.title ?? "", roles: { ...c.roles } } : {}),
   created_at: c.created_at.toISOString(),
   last_message: c.last_message,
   last_message_time: iso(c.last_message_time),
@@ -43,6 +45,8 @@ export const messageView = (m: Message) => ({
   reply_to: m.reply_to,
   client_id: m.client_id,
   seq: m.seq,
+  deleted: m.deleted,
+  reactions: m.reactions,
 });
 
 export const syncPageView = (p: SyncPage) => ({

@@ -22,6 +22,8 @@ import { rateLimit } from "./rate-limit.middleware.ts";
 import { requestLog, withRequestId } from "./request-log.ts";
 import { authRoutes } from "./routes/auth.routes.ts";
 import { conversationsRoutes } from "./routes/conversations.routes.ts";
+import { groupsRoutes } from "./routes/groups.routes.ts";
+import { messageLifecycleRoutes } from "./routes/message-lifecycle.routes.ts";
 import { messagesRoutes } from "./routes/messages.routes.ts";
 import { metricsRoutes, type MetricsEndpoint } from "./routes/metrics.routes.ts";
 import { syncRoutes } from "./routes/sync.routes.ts";
@@ -50,6 +52,7 @@ export interface HttpAppDeps {
   messageMaxLength: number;
   messagesPageMax: number;
   conversationsPageMax: number;
+  groupMaxMembers: number;
   syncPageMax: number;
   /** GET /demo, the single-page client. */
   demo?: boolean;
@@ -89,8 +92,8 @@ export function createHttpApp(deps: HttpAppDeps) {
   app.use("/api/*", async (c, next) => (c.req.path === "/api/auth/login" ? next() : auth(c, next)));
   // Per-user budgets, counted after authentication; login and sign-up are counted per IP in their route.
   const writes = rateLimit(limits.writesPerUser, "rest_writes", (c) => c.var.email, log);
-  app.use("/api/conversations/start", writes);
-  app.use("/api/conversations/:id/mark-read", writes);
+  // Every change to conversations (start, groups, members, mark-read) and messages spends the writes budget.
+  app.on(["POST", "PATCH", "PUT", "DELETE"], ["/api/conversations", "/api/conversations/*"], writes);
   app.use("/api/messages/*", writes);
   app.on("PATCH", "/api/users/me", writes);
   app.use("/api/users/search", rateLimit(limits.searchesPerUser, "rest_searches", (c) => c.var.email, log));
@@ -115,6 +118,8 @@ export function createHttpApp(deps: HttpAppDeps) {
   app.route("/", conversationsRoutes({ conversations: services.conversations, pageMax: deps.messagesPageMax, listMax: deps.conversationsPageMax }));
   app.route("/", syncRoutes({ sync: services.sync, maxLimit: deps.syncPageMax }));
   app.route("/", messagesRoutes({ messages: services.messages, users: services.users, maxLength: deps.messageMaxLength }));
+  app.route("/", groupsRoutes({ groups: services.groups, conversations: services.conversations, maxMembers: deps.groupMaxMembers }));
+  app.route("/", messageLifecycleRoutes({ lifecycle: services.lifecycle, maxLength: deps.messageMaxLength }));
 
   app.openAPIRegistry.registerComponent("securitySchemes", "bearerAuth", {
     type: "http",

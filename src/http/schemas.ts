@@ -1,6 +1,6 @@
 /** Response and shared schemas for the OpenAPI document. */
 import { z } from "@hono/zod-openapi";
-import { MESSAGE_TYPES } from "../domain/schemas.ts";
+import { MESSAGE_TYPES, ROLES } from "../domain/schemas.ts";
 
 const DateTime = z.string().openapi({ format: "date-time", example: "2026-01-01T12:00:00.000Z" });
 
@@ -36,13 +36,20 @@ export const LoginResponseSchema = z
 export const ConversationSchema = z
   .object({
     id: z.string(),
-    participants: z.array(z.string()).length(2),
-    conversation_type: z.literal("direct"),
+    participants: z.array(z.string()).openapi({ description: "Direct: the sorted pair. Group: the members in join order" }),
+    conversation_type: z.enum(["direct", "group"]),
+    title: z.string().optional().openapi({ description: "Groups only" }),
+    roles: z
+      .record(z.string(), z.enum(ROLES))
+      .optional()
+      .openapi({ description: "Groups only: each member's role", example: { "ada@example.com": "owner", "bob@example.com": "member" } }),
     created_at: DateTime,
     last_message: z.string().nullable().openapi({ description: "First 200 characters of the last message" }),
     last_message_time: DateTime.nullable(),
     last_message_sender: z.string().nullable(),
-    unread_count: z.record(z.string(), z.number().int()).openapi({ example: { "ada@example.com": 0, "bob@example.com": 3 } }),
+    unread_count: z
+      .record(z.string(), z.number().int())
+      .openapi({ description: "Direct: both participants'. Group: only the caller's", example: { "ada@example.com": 0, "bob@example.com": 3 } }),
   })
   .openapi("Conversation");
 
@@ -60,8 +67,16 @@ export const MessageSchema = z
     reply_to: z.string().nullable(),
     client_id: z.string().nullable(),
     seq: z.number().int().openapi({ description: "Position in the conversation, strictly increasing" }),
+    deleted: z.boolean().openapi({ description: "A tombstone: text and reactions removed, seq kept" }),
+    reactions: z
+      .record(z.string(), z.array(z.string()))
+      .openapi({ description: "emoji → the users who reacted with it", example: { "👍": ["bob@example.com"] } }),
   })
   .openapi("Message");
+
+export const ReadStateSchema = z
+  .array(z.object({ email: z.string(), last_read_seq: z.number().int(), read_at: DateTime.nullable() }))
+  .openapi("ReadState", { description: "Every member's read pointer (\"seen by\")" });
 
 export const SendMessageResponseSchema = z
   .object({ message: MessageSchema, duplicate: z.boolean().openapi({ description: "true when client_id matched a stored message" }) })
@@ -70,11 +85,15 @@ export const SendMessageResponseSchema = z
 export const MarkReadResponseSchema = z
   .object({
     conversation_id: z.string(),
-    unread_count: z.number().int(),
+    unread_count: z.number().int().openapi({ description: "The caller's unread count after the read" }),
     read_at: DateTime,
     last_read_seq: z.number().int().openapi({ description: "Every message up to this seq counts as read" }),
   })
   .openapi("MarkReadResponse");
+
+export const MessageIdParam = z.object({
+  message_id: z.string().openapi({ param: { name: "message_id", in: "path" }, example: "65f1c0ffee0123456789abcd" }),
+});
 
 export const ConversationIdParam = z.object({
   conversation_id: z
@@ -111,4 +130,5 @@ export const rateLimited = {
 } as const;
 
 export const notFound = { 404: json(ErrorSchema, "Not found (or not yours)") } as const;
+export const forbidden = { 403: json(ErrorSchema, "FORBIDDEN: a member without the role this needs") } as const;
 export const okJson = json;

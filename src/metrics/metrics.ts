@@ -126,10 +126,10 @@ export function createMetrics(): Metrics {
     instrumentPublisher(p) {
       return {
         ...p,
-        messageCreated(message, conversation) {
+        messageCreated(message, conversation, unreadOf) {
           const accepted = message.timestamp.getTime();
           stored.observe((Date.now() - accepted) / 1000);
-          p.messageCreated(message, conversation);
+          p.messageCreated(message, conversation, unreadOf);
           delivered.observe((Date.now() - accepted) / 1000);
         },
       };

@@ -12,7 +12,16 @@ import type { Authenticator } from "../auth/identity.ts";
 import type { RevocationStore } from "../auth/revocations.ts";
 import { bearerToken } from "../auth/tokens.ts";
 import type { ChatServices } from "../domain/chat-services.ts";
-import { ConversationRefSchema, issuesOf, sendMessageSchema, syncSchema } from "../domain/schemas.ts";
+import {
+  ConversationRefSchema,
+  editMessageEventSchema,
+  issuesOf,
+  MarkReadSchema,
+  MessageRefSchema,
+  ReactionEventSchema,
+  sendMessageSchema,
+  syncSchema,
+} from "../domain/schemas.ts";
 import { messageView, syncPageView } from "../domain/views.ts";
 import { AppError, isAppError, isDatabaseUnavailable } from "../errors.ts";
 import type { AckResult } from "../events.ts";
@@ -79,6 +88,7 @@ export function attachChatGateway(o: ChatGatewayOptions): ChatGateway {
   const nsp = io.of("/");
   const inFlight = new InFlight();
   const sendSchema = sendMessageSchema(o.messageMaxLength);
+  const editSchema = editMessageEventSchema(o.messageMaxLength);
   const budgets = createEventBudgets(o.budgets, o.limiters);
   const auditRateLimit = createRateLimitAudit(log);
   const sessions = createSocketSessions({ nsp, auth: o.auth, revocations: o.revocations, warnBeforeMs: o.tokenWarningMs, log });
@@ -133,9 +143,25 @@ export function attachChatGateway(o: ChatGatewayOptions): ChatGateway {
       return { conversation_id } satisfies AckResult<"leave_conversation">;
     },
     async mark_as_read(user, payload) {
-      const { conversation_id } = parse(ConversationRefSchema, payload);
-      const { read_at, last_read_seq } = await services.conversations.markRead(conversation_id, user.email);
-      return { conversation_id, read_at: read_at.toISOString(), last_read_seq } satisfies AckResult<"mark_as_read">;
+      const { conversation_id, up_to_seq } = parse(MarkReadSchema, payload);
+      const r = await services.conversations.markRead(conversation_id, user.email, up_to_seq);
+      return { conversation_id, unread_count: r.unread_count, read_at: r.read_at.toISOString(), last_read_seq: r.last_read_seq } satisfies AckResult<"mark_as_read">;
+    },
+    async edit_message(user, payload) {
+      const { message_id, message } = parse(editSchema, payload);
+      return { message: messageView(await services.lifecycle.edit(user.email, message_id, message)) } satisfies AckResult<"edit_message">;
+    },
+    async delete_message(user, payload) {
+      const { message_id } = parse(MessageRefSchema, payload);
+      return { message: messageView(await services.lifecycle.delete(user.email, message_id)) } satisfies AckResult<"delete_message">;
+    },
+    async add_reaction(user, payload) {
+      const { message_id, emoji } = parse(ReactionEventSchema, payload);
+      return { message: messageView(await services.lifecycle.react(user.email, message_id, emoji, true)) } satisfies AckResult<"add_reaction">;
+    },
+    async remove_reaction(user, payload) {
+      const { message_id, emoji } = parse(ReactionEventSchema, payload);
+      return { message: messageView(await services.lifecycle.react(user.email, message_id, emoji, false)) } satisfies AckResult<"remove_reaction">;
     },
     async typing_start(user, payload) {
       return typing(user, payload, true);

@@ -1,48 +1,98 @@
 /**
  * The domain's ChatPublisher on top of the Socket.IO layer. Every user has a
- * room `user:<email>` joined by all their sockets, so "every socket of both
- * participants exactly once" is one emit to two disjoint rooms, and each
- * frame is encoded once and published to the room's Bun topic. Every payload
- * `satisfies` its type from the event schemas, so a shape that drifts from the
- * AsyncAPI document and the client types fails the type check.
+ * room `user:<email>` joined by all their sockets, so "every socket of every
+ * member exactly once" is one emit to the union of the members' disjoint
+ * rooms, and each frame is encoded once and published to the rooms' Bun
+ * topics. message_notification differs per recipient (their unread count):
+ * recipients with the same count share one frame, so a group message costs
+ * one encode per distinct count, not per member. Every payload `satisfies`
+ * its type from the event schemas, so a shape that drifts from the AsyncAPI
+ * document and the client types fails the type check.
  */
 import type { ServerPayloadOf as Payload } from "../events.ts";
 import type { ChatPublisher } from "../domain/ports.ts";
-import { messageView } from "../domain/views.ts";
+import { conversationView, messageView } from "../domain/views.ts";
 import type { SocketIOServer } from "./socketio/server.ts";
 
 export const userRoom = (email: string) => `user:${email}`;
 export const conversationRoom = (id: string) => `conversation:${id}`;
 
 export function createChatPublisher(io: SocketIOServer): ChatPublisher {
+  const rooms = (emails: readonly string[]) => emails.map(userRoom);
   return {
-    messageCreated(message, conversation) {
+    messageCreated(message, conversation, unreadOf) {
       const view = messageView(message);
-      const [a, b] = conversation.participants;
-      const recipient = message.sender_email === a ? b : a;
-      io.to([userRoom(a), userRoom(b)]).emit("new_message", view satisfies Payload<"new_message">);
-      io.to(userRoom(recipient)).emit("message_notification", {
-        conversation_id: message.conversation_id,
-        sender_email: message.sender_email,
-        sender_name: message.sender_name,
-        message: view,
-        unread_count: conversation.unread_count[recipient] ?? 0,
-      } satisfies Payload<"message_notification">);
+      io.to(rooms(conversation.participants)).emit("new_message", view satisfies Payload<"new_message">);
+      const byCount = new Map<number, string[]>();
+      for (const member of conversation.participants) {
+        if (member === message.sender_email) continue;
+        const n = unreadOf(member);
+        const list = byCount.get(n);
+        if (list) list.push(userRoom(member));
+        else byCount.set(n, [userRoom(member)]);
+      }
+      for (const [unread_count, to] of byCount) {
+        io.to(to).emit("message_notification", {
+          conversation_id: message.conversation_id,
+          sender_email: message.sender_email,
+          sender_name: message.sender_name,
+          message: view,
+          unread_count,
+        } satisfies Payload<"message_notification">);
+      }
     },
-    conversationRead(conversation, readerEmail, readAt) {
-      const other = conversation.participants[0] === readerEmail ? conversation.participants[1] : conversation.participants[0];
+    conversationRead(conversation, readerEmail, readAt, lastReadSeq) {
       const read_at = readAt.toISOString();
-      io.to(userRoom(readerEmail)).emit("marked_as_read", { conversation_id: conversation.id, unread_count: 0, read_at } satisfies Payload<"marked_as_read">);
-      io.to(userRoom(other)).emit("messages_read", { conversation_id: conversation.id, reader_email: readerEmail, read_at } satisfies Payload<"messages_read">);
+      const unread_count = conversation.unread_count[readerEmail] ?? 0;
+      io.to(userRoom(readerEmail)).emit("marked_as_read", {
+        conversation_id: conversation.id,
+        unread_count,
+        read_at,
+        last_read_seq: lastReadSeq,
+      } satisfies Payload<"marked_as_read">);
+      const others = conversation.participants.filter((p) => p !== readerEmail);
+      if (others.length === 0) return;
+      io.to(rooms(others)).emit("messages_read", {
+        conversation_id: conversation.id,
+        reader_email: readerEmail,
+        read_at,
+        last_read_seq: lastReadSeq,
+      } satisfies Payload<"messages_read">);
     },
     typingChanged(conversationId, userEmail, to, typing) {
-      io.to(userRoom(to)).emit("user_typing", { user_email: userEmail, conversation_id: conversationId, typing } satisfies Payload<"user_typing">);
+      if (to.length === 0) return;
+      io.to(rooms(to)).emit("user_typing", { user_email: userEmail, conversation_id: conversationId, typing } satisfies Payload<"user_typing">);
     },
     presenceChanged(email, online, lastSeen, audience) {
       if (audience.length === 0) return;
-      const rooms = audience.map(userRoom);
-      if (online) io.to(rooms).emit("user_online", { email } satisfies Payload<"user_online">);
-      else io.to(rooms).emit("user_offline", { email, last_seen: lastSeen?.toISOString() ?? null } satisfies Payload<"user_offline">);
+      const to = rooms(audience);
+      if (online) io.to(to).emit("user_online", { email } satisfies Payload<"user_online">);
+      else io.to(to).emit("user_offline", { email, last_seen: lastSeen?.toISOString() ?? null } satisfies Payload<"user_offline">);
+    },
+    conversationCreated(conversation, to) {
+      if (to.length > 0) io.to(rooms(to)).emit("conversation_created", { conversation: conversationView(conversation) } satisfies Payload<"conversation_created">);
+    },
+    conversationUpdated(conversation, to) {
+      if (to.length > 0) io.to(rooms(to)).emit("conversation_updated", { conversation: conversationView(conversation) } satisfies Payload<"conversation_updated">);
+    },
+    conversationRemoved(conversationId, to) {
+      if (to.length === 0) return;
+      io.to(rooms(to)).emit("conversation_removed", { conversation_id: conversationId } satisfies Payload<"conversation_removed">);
+      // From now on they receive nothing of it: also not through the conversation's room.
+      io.in(rooms(to)).socketsLeave(conversationRoom(conversationId));
+    },
+    messageEdited(message, to) {
+      io.to(rooms(to)).emit("message_edited", { message: messageView(message) } satisfies Payload<"message_edited">);
+    },
+    messageDeleted(message, to) {
+      io.to(rooms(to)).emit("message_deleted", { id: message.id, conversation_id: message.conversation_id } satisfies Payload<"message_deleted">);
+    },
+    reactionUpdated(message, to) {
+      io.to(rooms(to)).emit("reaction_updated", {
+        message_id: message.id,
+        conversation_id: message.conversation_id,
+        reactions: message.reactions,
+      } satisfies Payload<"reaction_updated">);
     },
   };
 }

@@ -16,6 +16,11 @@ const WINDOW_MS = 10_000;
 /** Which budget each client event spends. */
 export const EVENT_BUDGET: Record<string, Budget> = {
   send_message: "send",
+  // Changes to stored messages spend the send budget: each is a write fanned out to the members.
+  edit_message: "send",
+  delete_message: "send",
+  add_reaction: "send",
+  remove_reaction: "send",
   typing_start: "typing",
   typing_stop: "typing",
   mark_as_read: "read",

@@ -27,7 +27,7 @@ test("start creates the indexes queries use and drops obsolete ones", async () =
   expect(await names(users)).toEqual(["_id_", "email_unique"]);
   expect(await names(conversations)).toEqual(["_id_"]);
   expect(await names(messages)).toEqual(["_id_", "scalar_conversation_seq"]);
-  expect(await names(members)).toEqual(["_id_", "scalar_user_conversation"]);
+  expect(await names(members)).toEqual(["_id_", "scalar_conversation_user", "scalar_user_conversation"]);
 
   await ensureIndexes(s.db.collections); // idempotent: nothing left to drop is fine
   expect(await names(conversations)).toEqual(["_id_"]);

@@ -47,12 +47,18 @@ test("the document parses and validates as AsyncAPI 3.0 with no errors or warnin
 test("payloads come from the zod schemas: required fields, enums and the ack shapes", async () => {
   const doc = await fetchDoc();
   const send = doc.channels.chat.messages.send_message.payload;
-  expect(send.required).toEqual(["to_email", "message"]);
+  // Either to_email or conversation_id (the schema's refinement says which; both or neither is refused).
+  expect(send.required).toEqual(["message"]);
+  expect(Object.keys(send.properties)).toEqual(expect.arrayContaining(["to_email", "conversation_id"]));
   expect(send.properties.message.maxLength).toBe(500); // the configured cap, not the default
   expect(send.properties.message_type.enum).toEqual(["text", "image", "file", "audio", "video"]);
+  for (const event of ["conversation_created", "conversation_updated", "conversation_removed", "message_edited", "message_deleted", "reaction_updated", "edit_message", "delete_message", "add_reaction", "remove_reaction"]) {
+    expect(doc.channels.chat.messages[event]).toBeDefined();
+  }
+  expect(doc.channels.chat.messages.edit_message.payload.properties.message.maxLength).toBe(500);
   const newMessage = doc.channels.chat.messages.new_message.payload;
   expect(Object.keys(newMessage.properties).sort()).toEqual(
-    ["client_id", "conversation_id", "edited", "edited_at", "id", "message", "message_type", "reply_to", "sender_email", "sender_name", "seq", "timestamp"],
+    ["client_id", "conversation_id", "deleted", "edited", "edited_at", "id", "message", "message_type", "reactions", "reply_to", "sender_email", "sender_name", "seq", "timestamp"],
   );
   expect(newMessage.additionalProperties).toBe(false);
   const sendAck = doc.channels.acks.messages.send_message_ack.payload.oneOf[0];

@@ -48,6 +48,13 @@ test("/openapi.json is a valid OpenAPI 3.1 document listing every endpoint, the 
     "/api/conversations/{conversation_id}/messages",
     "/api/conversations/{conversation_id}/mark-read",
     "/api/messages/send",
+    "/api/conversations/{conversation_id}",
+    "/api/conversations/{conversation_id}/members",
+    "/api/conversations/{conversation_id}/members/{email}",
+    "/api/conversations/{conversation_id}/leave",
+    "/api/conversations/{conversation_id}/read-state",
+    "/api/messages/{message_id}",
+    "/api/messages/{message_id}/reactions/{emoji}",
     "/health",
     "/",
   ]) {
@@ -56,6 +63,15 @@ test("/openapi.json is a valid OpenAPI 3.1 document listing every endpoint, the 
   expect(r.body.components.securitySchemes.bearerAuth).toMatchObject({ type: "http", scheme: "bearer" });
   expect(Object.keys(r.body.paths["/api/messages/send"].post.responses)).toEqual(expect.arrayContaining(["201", "401", "404", "422"]));
   expect(r.body.components.schemas.Error).toBeDefined();
+  // Groups and the message lifecycle: every route and schema, with the role refusal where a role is needed.
+  expect(Object.keys(r.body.paths["/api/conversations"])).toEqual(expect.arrayContaining(["get", "post"]));
+  expect(Object.keys(r.body.paths["/api/conversations/{conversation_id}/members/{email}"])).toEqual(expect.arrayContaining(["delete", "patch"]));
+  expect(Object.keys(r.body.paths["/api/messages/{message_id}"])).toEqual(expect.arrayContaining(["patch", "delete"]));
+  expect(Object.keys(r.body.paths["/api/messages/{message_id}/reactions/{emoji}"])).toEqual(expect.arrayContaining(["put", "delete"]));
+  expect(Object.keys(r.body.paths["/api/conversations/{conversation_id}"].patch.responses)).toEqual(expect.arrayContaining(["200", "403", "404", "422"]));
+  for (const name of ["CreateGroupRequest", "UpdateGroupRequest", "AddMembersRequest", "SetRoleRequest", "EditMessageRequest", "MarkReadRequest", "ReadState"]) {
+    expect(r.body.components.schemas[name]).toBeDefined();
+  }
   // The identity and limit errors are declared where they can happen.
   const login = r.body.paths["/api/auth/login"].post.responses;
   expect(Object.keys(login)).toEqual(expect.arrayContaining(["200", "401", "403", "429"]));

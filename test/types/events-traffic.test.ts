@@ -76,7 +76,7 @@ test("every event's payload and ack match the schemas of the AsyncAPI document a
 
   const error = next(a, "error");
   // @ts-expect-error: deliberately invalid (the type test proves the types refuse it; here the server must too)
-  const refused = await a.timeout(5000).emitWithAck("send_message", { message: "" });
+  const refused = await a.timeout(5000).emitWithAck("send_message", { to_email: 42, message: "" });
   check(AckFailureSchema, refused);
   check(serverEvents.error.payload, await error);
 

@@ -32,7 +32,9 @@ socket.on("new_message", (m) => {
 });
 socket.on("message_notification", (n) => void (n.unread_count satisfies number));
 socket.on("user_offline", (u) => void (u.last_seen satisfies string | null));
-socket.on("marked_as_read", (r) => void (r.unread_count satisfies 0));
+socket.on("marked_as_read", (r) => void (r.unread_count satisfies number, r.last_read_seq satisfies number));
+socket.on("conversation_removed", (r) => void (r.conversation_id satisfies string));
+socket.on("reaction_updated", (r) => void (r.reactions satisfies Record<string, string[]>));
 socket.on("error", (e) => void (e.event satisfies string | undefined));
 socket.on("token_expiring", (t) => void (t.expires_at satisfies string));
 // @ts-expect-error: no such server event
@@ -51,13 +53,22 @@ export async function clientCalls(conversation_id: string): Promise<void> {
     void code;
   }
   const read = await socket.emitWithAck("mark_as_read", { conversation_id });
+  const partial = await socket.emitWithAck("mark_as_read", { conversation_id, up_to_seq: 3 });
+  if (partial.ok) void (partial.unread_count satisfies number);
+  const inGroup = await socket.emitWithAck("send_message", { conversation_id, message: "hi all" });
+  if (inGroup.ok) void (inGroup.message.reactions satisfies Record<string, string[]>);
+  const edited = await socket.emitWithAck("edit_message", { message_id: conversation_id, message: "fixed" });
+  if (edited.ok) void (edited.message.edited satisfies boolean);
+  await socket.emitWithAck("add_reaction", { message_id: conversation_id, emoji: "👍" });
+  // @ts-expect-error: a reaction needs its emoji
+  await socket.emitWithAck("remove_reaction", { message_id: conversation_id });
   if (read.ok) void (read.read_at satisfies string);
   const online = await socket.emitWithAck("get_online_users");
   if (online.ok) online.users.map((u) => u.toLowerCase());
   socket.emit("typing_start", { conversation_id }, (r) => void (r.ok && (r.typing satisfies boolean)));
 
-  // @ts-expect-error: send_message needs `to_email`
-  await socket.emitWithAck("send_message", { message: "hi" });
+  // @ts-expect-error: send_message needs a message
+  await socket.emitWithAck("send_message", { to_email: "b@example.com" });
   // @ts-expect-error: message_type is one of the client types ("system" is the server's)
   await socket.emitWithAck("send_message", { to_email: "b@example.com", message: "hi", message_type: "system" });
   // @ts-expect-error: typing events take a conversation_id

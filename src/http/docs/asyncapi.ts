@@ -8,7 +8,7 @@
  */
 import { z } from "zod";
 import { AckFailureSchema, clientEvents, serverEvents, type ClientEventSpec, type ServerEventSpec } from "../../domain/event-schemas.ts";
-import { sendMessageSchema } from "../../domain/schemas.ts";
+import { editMessageEventSchema, sendMessageSchema } from "../../domain/schemas.ts";
 import { ERROR_STATUS } from "../../errors.ts";
 
 type Json = Record<string, unknown>;
@@ -36,7 +36,9 @@ export function buildAsyncApiDocument(o: AsyncApiOptions): Json {
   const operations: Json = {};
 
   for (const [event, catalogued] of Object.entries(clientEvents) as [string, ClientEventSpec][]) {
-    const spec = event === "send_message" ? { ...catalogued, payload: sendMessageSchema(o.messageMaxLength) } : catalogued;
+    // Message texts carry the configured length cap, not the catalogue's default.
+    const capped = event === "send_message" ? sendMessageSchema(o.messageMaxLength) : event === "edit_message" ? editMessageEventSchema(o.messageMaxLength) : null;
+    const spec = capped ? { ...catalogued, payload: capped } : catalogued;
     messages[event] = {
       name: event,
       title: event,

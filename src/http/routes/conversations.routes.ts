@@ -1,4 +1,4 @@
-/** Conversations: list, start, history, mark read. All require a participant. */
+/** Conversations (direct and group): list, start a direct one, history, mark read. All require a member. */
 import { createRoute, OpenAPIHono, z } from "@hono/zod-openapi";
 import type { ConversationsService } from "../../domain/conversations.service.ts";
 import { StartConversationSchema } from "../../domain/schemas.ts";
@@ -78,13 +78,20 @@ const messages = (max: number) =>
     responses: { 200: okJson(z.array(MessageSchema), "Messages, oldest first"), ...notFound, ...errorResponses },
   });
 
+const MarkReadBody = z
+  .object({
+    up_to_seq: z.number().int().min(0).max(Number.MAX_SAFE_INTEGER).optional().openapi({ description: "Read up to this seq (default: everything)" }),
+  })
+  .openapi("MarkReadRequest");
+
 const markRead = createRoute({
   method: "post",
   path: "/api/conversations/{conversation_id}/mark-read",
   tags: ["conversations"],
-  summary: "Reset the caller's unread count; the other participant is told in real time (messages_read)",
+  summary: "Move the caller's read pointer (never backwards); the other members are told in real time (messages_read)",
+  description: "Without a body (or without up_to_seq): everything is read and the unread count becomes 0.",
   security,
-  request: { params: ConversationIdParam },
+  request: { params: ConversationIdParam, body: { required: false, content: { "application/json": { schema: MarkReadBody } } } },
   responses: { 200: okJson(MarkReadResponseSchema, "Read"), ...notFound, ...errorResponses, ...rateLimited },
 });
 
@@ -109,14 +116,10 @@ export function conversationsRoutes(deps: { conversations: ConversationsService;
       return c.json(page.messages.map(messageView), 200);
     })
     .openapi(markRead, async (c) => {
-      const { conversation, read_at, last_read_seq } = await deps.conversations.markRead(c.req.valid("param").conversation_id, c.var.email);
+      const { up_to_seq } = c.req.valid("json") ?? {};
+      const r = await deps.conversations.markRead(c.req.valid("param").conversation_id, c.var.email, up_to_seq);
       return c.json(
-        {
-          conversation_id: conversation.id,
-          unread_count: conversation.unread_count[c.var.email] ?? 0,
-          read_at: read_at.toISOString(),
-          last_read_seq,
-        },
+        { conversation_id: r.conversation.id, unread_count: r.unread_count, read_at: r.read_at.toISOString(), last_read_seq: r.last_read_seq },
         200,
       );
     });

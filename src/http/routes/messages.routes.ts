@@ -13,9 +13,10 @@ const send = (maxLength: number) =>
     method: "post",
     path: "/api/messages/send",
     tags: ["messages"],
-    summary: "Send a direct message (creates the conversation if needed)",
+    summary: "Send a message: to_email (direct; creates the conversation if needed) or conversation_id (any of yours, groups too)",
     description:
-      "Both participants' sockets receive `new_message`, the recipient's also `message_notification`. " +
+      "Both or neither of to_email and conversation_id: 422. Every member's sockets receive `new_message`, every member but " +
+      "the sender's also `message_notification` with their own unread count. " +
       "With `client_id`, a re-send returns the stored message (200, duplicate: true) instead of storing it twice.",
     security: [{ bearerAuth: [] }],
     request: {

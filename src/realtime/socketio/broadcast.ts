@@ -50,6 +50,11 @@ export class BroadcastOperator {
     return [...this.nsp.adapter.targets(this.target(), this.nsp.sockets.values())].map((s) => s.id);
   }
 
+  /** Makes the targeted sockets leave `room` (e.g. users removed from something the room stands for). */
+  socketsLeave(room: string): void {
+    for (const s of [...this.nsp.adapter.targets(this.target(), this.nsp.sockets.values())]) s.leave(room);
+  }
+
   disconnectSockets(close = false): void {
     for (const s of [...this.nsp.adapter.targets(this.target(), this.nsp.sockets.values())]) s.disconnect(close);
   }

@@ -50,7 +50,8 @@ function renderList(): void {
     const peer = other(c) ?? "";
     const li = el("li", `conv${c.id === state.current ? " active" : ""}`);
     li.dataset.id = c.id;
-    li.append(el("span", `dot${state.online.has(peer) ? " online" : ""}`), el("span", "peer", peer));
+    // A group shows its title; a direct conversation the other participant (with their presence dot).
+    li.append(el("span", `dot${state.online.has(peer) ? " online" : ""}`), el("span", "peer", c.conversation_type === "group" ? (c.title ?? "") : peer));
     const unread = c.unread_count[state.me.email] ?? 0;
     if (unread > 0) li.append(el("span", "badge", String(unread)));
     li.append(el("div", "preview", state.typing.has(c.id) ? "typing…" : (c.last_message ?? "")));
@@ -156,7 +157,14 @@ function connect(): void {
   });
   socket.on("marked_as_read", (r) => {
     const c = state.conversations.get(r.conversation_id);
-    if (c) c.unread_count[state.me.email] = 0;
+    if (c) c.unread_count[state.me.email] = r.unread_count;
+    renderList();
+  });
+  // Groups: joined, changed or left elsewhere (another tab, another member).
+  socket.on("conversation_created", () => void loadConversations());
+  socket.on("conversation_updated", () => void loadConversations());
+  socket.on("conversation_removed", ({ conversation_id }) => {
+    state.conversations.delete(conversation_id);
     renderList();
   });
   socket.on("messages_read", (r) => {
@@ -194,7 +202,7 @@ async function send(text: string): Promise<void> {
     typingTimer = undefined;
     state.socket.emit("typing_stop", { conversation_id: c.id }, () => {});
   }
-  const ack = await state.socket.timeout(5000).emitWithAck("send_message", { to_email: other(c)!, message: text, client_id: crypto.randomUUID() });
+  const ack = await state.socket.timeout(5000).emitWithAck("send_message", { conversation_id: c.id, message: text, client_id: crypto.randomUUID() });
   if (!ack.ok) $("status").textContent = ack.error.message;
 }
 
