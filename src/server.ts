@@ -6,7 +6,7 @@
 import { createApiKeyCheck } from "./auth/api-keys.ts";
 import { createAuthenticator, ownTokenVerifier } from "./auth/authenticator.ts";
 import { createHostJwtVerifier } from "./auth/host-jwt.ts";
-import { createLocalRevocationStore } from "./auth/revocations.ts";
+import { createLocalRevocationStore, disabledUserKey, NEVER_EXPIRES } from "./auth/revocations.ts";
 import { createTokens } from "./auth/tokens.ts";
 import type { Config } from "./config.ts";
 import { createConversationsRepo } from "./db/conversations.repo.ts";
@@ -16,8 +16,10 @@ import { backfillUserTerms } from "./db/user-terms.ts";
 import { createMessagesRepo } from "./db/messages.repo.ts";
 import { connectDatabase, type Database } from "./db/mongo.ts";
 import { createRevocationsRepo } from "./db/revocations.repo.ts";
+import { createUserFlagsRepo } from "./db/user-flags.repo.ts";
 import { createUsersRepo } from "./db/users.repo.ts";
 import { createChatServices, type ChatServices } from "./domain/chat-services.ts";
+import { UserAdminService } from "./domain/user-admin.service.ts";
 import { createHttpApp, type HttpApp } from "./http/app.ts";
 import { createLocalRateLimiter } from "./limits/rate-limiter.ts";
 import { exposeMetrics } from "./metrics/exposure.ts";
@@ -109,7 +111,8 @@ export async function startServer(cfg: Config, mongoUrl: string, log: Logger, ex
     observer: metrics.socketio,
   });
   metrics.watchSessions(() => io.engine.sessions.values());
-  services.setPublisher(metrics.instrumentPublisher(createChatPublisher(io)));
+  const publisher = metrics.instrumentPublisher(createChatPublisher(io));
+  services.setPublisher(publisher);
   const gateway = attachChatGateway({
     io,
     services,
@@ -133,6 +136,17 @@ export async function startServer(cfg: Config, mongoUrl: string, log: Logger, ex
     presenceGraceMs: cfg.PRESENCE_GRACE_MS,
     observer: metrics.gateway,
   });
+  const admin = new UserAdminService({
+    users: services.users,
+    flags: createUserFlagsRepo(db.collections.users),
+    // Disabling is a revocation of every token of the user, so each node refuses them as it refuses a logged-out token.
+    access: {
+      disable: (email) => revocations.revoke(disabledUserKey(email), email, NEVER_EXPIRES),
+      enable: (email) => revocations.unrevoke(disabledUserKey(email)),
+    },
+    conversations: services.conversations,
+    publisher: () => publisher,
+  });
   const exposure = exposeMetrics(cfg, metrics);
   const app = createHttpApp({
     services,
@@ -140,6 +154,7 @@ export async function startServer(cfg: Config, mongoUrl: string, log: Logger, ex
     tokens,
     revocations,
     apiKeyValid: createApiKeyCheck(cfg.AUTH_API_KEYS ?? []),
+    admin: { service: admin, enabled: (cfg.AUTH_API_KEYS?.length ?? 0) > 0 },
     limits: {
       loginPerIp: createLocalRateLimiter(cfg.RATE_LOGIN_PER_IP_PER_MIN, 60_000),
       signupPerIp: createLocalRateLimiter(cfg.RATE_SIGNUP_PER_IP_PER_HOUR, 3_600_000),

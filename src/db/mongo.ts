@@ -13,6 +13,8 @@ export interface UserDoc {
   created_at: Date;
   /** The name the search terms were built from (user-terms.ts); absent before they exist. */
   terms_name?: string;
+  /** Disabled by the host (admin API); absent: enabled. */
+  disabled?: boolean;
 }
 
 export interface ConversationDoc {

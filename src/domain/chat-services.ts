@@ -37,6 +37,7 @@ export function createChatServices(
   const pub = () => publisher;
   const users = new UsersService(repos.users, { searchLimit: opts.searchLimit });
   const conversations = new ConversationsService(repos.conversations, repos.messages, users, pub);
+  users.onProfileChanged(async (u) => pub().userUpdated(u, await conversations.contactsOf(u.email)));
   return {
     users,
     conversations,

@@ -80,6 +80,8 @@ export interface ChatPublisher {
   typingChanged(conversationId: string, userEmail: string, to: string, typing: boolean): void;
   /** `audience`: the users who share a conversation with `email`. */
   presenceChanged(email: string, online: boolean, lastSeen: Date | null, audience: string[]): void;
+  /** A user's public profile changed; `audience`: the users who share a conversation with them. */
+  userUpdated(user: { email: string; name: string; profile_image: string | null }, audience: string[]): void;
 }
 
 export const noopPublisher: ChatPublisher = {
@@ -87,4 +89,5 @@ export const noopPublisher: ChatPublisher = {
   conversationRead() {},
   typingChanged() {},
   presenceChanged() {},
+  userUpdated() {},
 };

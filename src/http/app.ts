@@ -11,6 +11,7 @@ import type { Authenticator } from "../auth/identity.ts";
 import type { RevocationStore } from "../auth/revocations.ts";
 import type { Tokens } from "../auth/tokens.ts";
 import type { ChatServices } from "../domain/chat-services.ts";
+import type { UserAdminService } from "../domain/user-admin.service.ts";
 import { AppError } from "../errors.ts";
 import type { RateLimiter } from "../limits/rate-limiter.ts";
 import type { Logger } from "../logger.ts";
@@ -20,6 +21,7 @@ import { docsRoutes } from "./docs/docs.routes.ts";
 import { createErrorHandler, errorBody } from "./errors.ts";
 import { rateLimit } from "./rate-limit.middleware.ts";
 import { requestLog, withRequestId } from "./request-log.ts";
+import { adminRoutes, requireApiKey } from "./routes/admin.routes.ts";
 import { authRoutes } from "./routes/auth.routes.ts";
 import { conversationsRoutes } from "./routes/conversations.routes.ts";
 import { messagesRoutes } from "./routes/messages.routes.ts";
@@ -42,6 +44,8 @@ export interface HttpAppDeps {
   tokens: Tokens;
   revocations: RevocationStore;
   apiKeyValid: (key: string | undefined) => boolean;
+  /** The admin API (X-API-Key); `enabled` false when no AUTH_API_KEYS are configured. */
+  admin: { service: UserAdminService; enabled: boolean };
   limits: HttpLimits;
   trustProxy: boolean;
   log: Logger;
@@ -75,18 +79,19 @@ export function createHttpApp(deps: HttpAppDeps) {
       maxAge: 600,
     }),
   );
-  // A message may be MESSAGE_MAX_LENGTH characters of up to 4 UTF-8 bytes, plus the JSON around it.
-  app.use(
-    "/api/*",
-    bodyLimit({
-      maxSize: deps.messageMaxLength * 4 + 16 * 1024,
-      onError: () => {
-        throw new AppError("PAYLOAD_TOO_LARGE", "request body too large");
-      },
-    }),
-  );
+  // A message may be MESSAGE_MAX_LENGTH characters of up to 4 UTF-8 bytes, plus the JSON around it;
+  // an admin batch is up to 1,000 users of at most ~2.5 KB each.
+  const tooLarge = () => {
+    throw new AppError("PAYLOAD_TOO_LARGE", "request body too large");
+  };
+  const chatBody = bodyLimit({ maxSize: deps.messageMaxLength * 4 + 16 * 1024, onError: tooLarge });
+  const adminBody = bodyLimit({ maxSize: 4 * 1024 * 1024, onError: tooLarge });
+  const isAdmin = (path: string) => path.startsWith("/api/admin/");
+  app.use("/api/*", async (c, next) => (isAdmin(c.req.path) ? adminBody(c, next) : chatBody(c, next)));
   const auth = requireAuth(deps.auth);
-  app.use("/api/*", async (c, next) => (c.req.path === "/api/auth/login" ? next() : auth(c, next)));
+  const apiKey = requireApiKey({ enabled: deps.admin.enabled, apiKeyValid: deps.apiKeyValid, trustProxy: deps.trustProxy, log });
+  // The admin API is the host's (X-API-Key), never a user's token.
+  app.use("/api/*", async (c, next) => (isAdmin(c.req.path) ? apiKey(c, next) : c.req.path === "/api/auth/login" ? next() : auth(c, next)));
   // Per-user budgets, counted after authentication; login and sign-up are counted per IP in their route.
   const writes = rateLimit(limits.writesPerUser, "rest_writes", (c) => c.var.email, log);
   app.use("/api/conversations/start", writes);
@@ -112,6 +117,7 @@ export function createHttpApp(deps: HttpAppDeps) {
     }),
   );
   app.route("/", usersRoutes({ users: services.users }));
+  app.route("/", adminRoutes({ admin: deps.admin.service, enabled: deps.admin.enabled, apiKeyValid: deps.apiKeyValid, trustProxy: deps.trustProxy, log }));
   app.route("/", conversationsRoutes({ conversations: services.conversations, pageMax: deps.messagesPageMax, listMax: deps.conversationsPageMax }));
   app.route("/", syncRoutes({ sync: services.sync, maxLimit: deps.syncPageMax }));
   app.route("/", messagesRoutes({ messages: services.messages, users: services.users, maxLength: deps.messageMaxLength }));
@@ -121,6 +127,12 @@ export function createHttpApp(deps: HttpAppDeps) {
     scheme: "bearer",
     bearerFormat: "JWT",
     description: "The access_token from POST /api/auth/login, or (AUTH_MODE=jwt) the host application's own token",
+  });
+  app.openAPIRegistry.registerComponent("securitySchemes", "apiKey", {
+    type: "apiKey",
+    in: "header",
+    name: "X-API-Key",
+    description: "The host backend's key (one of AUTH_API_KEYS), for the admin API in every AUTH_MODE",
   });
   app.doc31("/openapi.json", {
     openapi: "3.1.0",

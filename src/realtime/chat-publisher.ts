@@ -44,5 +44,10 @@ export function createChatPublisher(io: SocketIOServer): ChatPublisher {
       if (online) io.to(rooms).emit("user_online", { email } satisfies Payload<"user_online">);
       else io.to(rooms).emit("user_offline", { email, last_seen: lastSeen?.toISOString() ?? null } satisfies Payload<"user_offline">);
     },
+    userUpdated(user, audience) {
+      if (audience.length === 0) return;
+      const { email, name, profile_image } = user;
+      io.to(audience.map(userRoom)).emit("user_updated", { email, name, profile_image } satisfies Payload<"user_updated">);
+    },
   };
 }
