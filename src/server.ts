@@ -17,9 +17,11 @@ import { createMessagesRepo } from "./db/messages.repo.ts";
 import { connectDatabase, type Database } from "./db/mongo.ts";
 import { createRevocationsRepo } from "./db/revocations.repo.ts";
 import { createUserFlagsRepo } from "./db/user-flags.repo.ts";
+import { createOutboxRepo } from "./db/webhook-outbox.repo.ts";
 import { createUsersRepo } from "./db/users.repo.ts";
 import { createChatServices, type ChatServices } from "./domain/chat-services.ts";
 import { UserAdminService } from "./domain/user-admin.service.ts";
+import { createWebhookOutbox, type PresencePort } from "./domain/webhook-outbox.ts";
 import { createHttpApp, type HttpApp } from "./http/app.ts";
 import { createLocalRateLimiter } from "./limits/rate-limiter.ts";
 import { exposeMetrics } from "./metrics/exposure.ts";
@@ -28,6 +30,7 @@ import type { Logger } from "./logger.ts";
 import { attachChatGateway } from "./realtime/chat-gateway.ts";
 import { createChatPublisher } from "./realtime/chat-publisher.ts";
 import { createSocketIOServer, type SocketIOServer } from "./realtime/socketio/server.ts";
+import { startWebhookDispatcher } from "./webhooks/dispatcher.ts";
 import pkg from "../package.json" with { type: "json" };
 
 export interface RunningServer {
@@ -70,10 +73,13 @@ export async function startServer(cfg: Config, mongoUrl: string, log: Logger, ex
     await db.close();
     throw err;
   }
+  // "Has a connected socket": this process's presence today; cluster mode swaps in a cluster-wide answer here.
+  const presence: PresencePort = { isConnected: (email) => services.presence.isOnline(email) };
+  const conversationsRepo = createConversationsRepo(db.collections.conversations, db.collections.members);
   const services = createChatServices(
     {
       users: createUsersRepo(db.collections.users, db.collections.userTerms),
-      conversations: createConversationsRepo(db.collections.conversations, db.collections.members),
+      conversations: conversationsRepo,
       messages: createMessagesRepo(db.collections.messages),
     },
     {
@@ -81,8 +87,24 @@ export async function startServer(cfg: Config, mongoUrl: string, log: Logger, ex
       typingTtlMs: cfg.TYPING_TTL_MS,
       writeConcurrency: cfg.DB_WRITE_CONCURRENCY,
       isDatabaseUp: db.health.isUp,
+      messageHooks: cfg.WEBHOOK_URL ? createWebhookOutbox({ events: cfg.WEBHOOK_EVENTS, presence }) : undefined,
     },
   );
+  const webhooks = cfg.WEBHOOK_URL
+    ? startWebhookDispatcher(
+        {
+          url: cfg.WEBHOOK_URL,
+          secret: cfg.WEBHOOK_SECRET!,
+          timeoutMs: cfg.WEBHOOK_TIMEOUT_MS,
+          concurrency: cfg.WEBHOOK_CONCURRENCY,
+          retryForMs: cfg.WEBHOOK_RETRY_FOR_MS,
+          backoffMs: cfg.WEBHOOK_BACKOFF_MS,
+          backoffMaxMs: cfg.WEBHOOK_BACKOFF_MAX_MS,
+          pollMs: cfg.WEBHOOK_POLL_MS,
+        },
+        { outbox: createOutboxRepo(db.collections.messages), findConversation: (id) => conversationsRepo.findById(id), log },
+      )
+    : undefined;
   const stale = await services.presence.resetStale();
   if (stale > 0) log.info("cleared stale online flags", { users: stale });
 
@@ -226,6 +248,7 @@ export async function startServer(cfg: Config, mongoUrl: string, log: Logger, ex
         gateway.close();
         services.typing.close();
         services.presence.close();
+        await webhooks?.stop();
         await db.close();
       })();
       return stopping;

@@ -4,7 +4,8 @@
  *   users:                email (unique; lookups go by the _id derived from it)
  *   conversation_members: user + conversation (a user's conversations)
  *   user_terms:           term (user search by prefix), email (a user's terms)
- *   chat_messages:        conversation + seq (history pages and cursors)
+ *   chat_messages:        conversation + seq (history pages and cursors); webhook_due (the webhook
+ *                         dispatcher's due deliveries; only messages with pending deliveries have it)
  * Conversations themselves are reached by _id only (derived for direct ones).
  *
  * Names starting with `scalar_` promise that the indexed fields never hold arrays
@@ -42,6 +43,7 @@ export async function ensureIndexes(c: Collections): Promise<void> {
     c.users.createIndex({ email: 1 }, { unique: true, name: "email_unique" }),
     c.members.createIndex({ user: 1, conversation_id: 1 }, { name: "scalar_user_conversation" }),
     c.messages.createIndex({ conversation_id: 1, seq: 1 }, { name: "scalar_conversation_seq" }),
+    c.messages.createIndex({ webhook_due: 1 }, { name: "scalar_webhook_due" }),
     c.userTerms.createIndex({ term: 1 }, { name: "scalar_term" }),
     c.userTerms.createIndex({ email: 1 }, { name: "scalar_email" }),
     c.revocations.createIndex({ expires_at: 1 }, { name: "expires_ttl", expireAfterSeconds: 0 }).catch(ignoreNotImplemented),

@@ -31,11 +31,13 @@ export function toMessage(d: MessageDoc): Message {
 export function createMessagesRepo(col: Collection<MessageDoc>): MessagesRepo {
   return {
     async insertMany(list) {
-      const docs: MessageDoc[] = list.map((m) => ({
+      const docs: MessageDoc[] = list.map(({ outbox, ...m }) => ({
         _id: m.client_id ? clientMessageId(m.sender_email, m.client_id) : new ObjectId(),
         ...m,
         edited: false,
         edited_at: null,
+        // The webhook outbox rides in the message document: stored by the same insert (webhook-outbox.repo.ts).
+        ...(outbox ? { webhooks: outbox.webhooks, webhook_due: outbox.webhook_due } : {}),
       }));
       const duplicates = new Set<number>();
       try {

@@ -1,6 +1,7 @@
 /** The MongoDB client and the collections with their document shapes. */
 import { MongoClient, type Collection, type Db, type MongoClientOptions, type ObjectId } from "mongodb";
 import { monitorDbHealth, type DbHealth } from "./health.ts";
+import type { FailedDelivery, PendingDelivery } from "../domain/webhook-outbox.ts";
 import type { RevocationDoc } from "./revocations.repo.ts";
 
 export interface UserDoc {
@@ -74,6 +75,11 @@ export interface MessageDoc {
   edited_at: Date | null;
   reply_to: string | null;
   client_id: string | null;
+  /** Webhook outbox: deliveries still to make, and when the next attempt is due (absent: none pending). */
+  webhooks?: PendingDelivery[];
+  webhook_due?: Date;
+  /** Deliveries given up after WEBHOOK_RETRY_FOR_MS. */
+  webhook_failures?: FailedDelivery[];
 }
 
 export interface Collections {

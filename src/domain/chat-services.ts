@@ -10,6 +10,7 @@ import { PresenceService } from "./presence.service.ts";
 import { SyncService } from "./sync.service.ts";
 import { TypingService } from "./typing.service.ts";
 import { UsersService } from "./users.service.ts";
+import type { MessageHooks } from "./webhook-outbox.ts";
 
 export interface ChatServices {
   users: UsersService;
@@ -27,6 +28,8 @@ export interface ChatServiceOptions {
   writeConcurrency: number;
   /** Cached database reachability: while it is down, sends are refused at once instead of queueing. */
   isDatabaseUp?: () => boolean;
+  /** Asked while a message is built (the webhook outbox); default: none. */
+  messageHooks?: MessageHooks;
 }
 
 export function createChatServices(
@@ -41,7 +44,7 @@ export function createChatServices(
   return {
     users,
     conversations,
-    messages: new MessagesService(repos.conversations, repos.messages, users, conversations, pub, opts.writeConcurrency, opts.isDatabaseUp),
+    messages: new MessagesService(repos.conversations, repos.messages, users, conversations, pub, opts.writeConcurrency, opts.isDatabaseUp, opts.messageHooks),
     presence: new PresenceService(repos.users, conversations, pub),
     typing: new TypingService(conversations, pub, opts.typingTtlMs),
     sync: new SyncService(repos.conversations, repos.messages),

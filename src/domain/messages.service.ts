@@ -13,6 +13,7 @@ import type { ChatPublisher, ConversationsRepo, MessagesRepo } from "./ports.ts"
 import type { SendMessageInput } from "./schemas.ts";
 import type { Conversation, Message } from "./types.ts";
 import type { UsersService } from "./users.service.ts";
+import { noMessageHooks, type MessageHooks } from "./webhook-outbox.ts";
 
 export interface Sender {
   email: string;
@@ -41,6 +42,7 @@ export class MessagesService {
     private readonly publisher: () => ChatPublisher,
     writeConcurrency: number,
     private readonly isDatabaseUp: () => boolean = () => true,
+    private readonly hooks: MessageHooks = noMessageHooks,
   ) {
     this.writer = new MessageWriter(conversationsRepo, messagesRepo, writeConcurrency, isDatabaseUp);
   }
@@ -95,6 +97,10 @@ export class MessagesService {
 
   private async store(sender: Sender, input: SendMessageInput, conversationId: string, turn: Turn): Promise<SendResult> {
     if (input.reply_to) await this.requireInConversation(input.reply_to, conversationId);
+    const timestamp = new Date();
+    // Webhook deliveries are decided now and stored with the message (webhook-outbox.ts).
+    const owed = this.hooks.outboxFor(sender.email, [input.to_email], timestamp);
+    const outbox = owed instanceof Promise ? await owed : owed;
     await turn.ready;
     // Participants are stored as the sorted pair, so the recipient's index follows from the emails.
     const recipientIndex = sortedPair(sender.email, input.to_email)[0] === input.to_email ? 0 : 1;
@@ -107,9 +113,10 @@ export class MessagesService {
         sender_name: sender.name,
         message: input.message,
         message_type: input.message_type,
-        timestamp: new Date(),
+        timestamp,
         reply_to: input.reply_to,
         client_id: input.client_id,
+        outbox,
       },
     });
     // Queued: the next send of this origin may queue behind it while this one is written.

@@ -3,6 +3,7 @@
  * implements the repositories; the realtime gateway implements the publisher.
  */
 import type { Conversation, Message, MessageType, User } from "./types.ts";
+import type { Outbox } from "./webhook-outbox.ts";
 
 export interface UsersRepo {
   /**
@@ -58,6 +59,8 @@ export interface NewMessage {
   reply_to: string | null;
   client_id: string | null;
   seq: number;
+  /** Webhook deliveries this message owes (webhook-outbox.ts), stored in the same document. */
+  outbox?: Outbox | null;
 }
 
 export interface MessagesRepo {
