@@ -14,6 +14,7 @@ import { ensureIndexes } from "./db/indexes.ts";
 import { backfillMembers } from "./db/members.ts";
 import { backfillUserTerms } from "./db/user-terms.ts";
 import { createMessagesRepo } from "./db/messages.repo.ts";
+import { backfillMessageTerms, createMessageTermsRepo, indexMessages } from "./db/message-terms.ts";
 import { connectDatabase, type Database } from "./db/mongo.ts";
 import { createRevocationsRepo } from "./db/revocations.repo.ts";
 import { createUserFlagsRepo } from "./db/user-flags.repo.ts";
@@ -69,6 +70,8 @@ export async function startServer(cfg: Config, mongoUrl: string, log: Logger, ex
     if (backfilled > 0) log.info("created membership documents for existing conversations", { members: backfilled });
     const indexed = await backfillUserTerms(db.collections);
     if (indexed > 0) log.info("built user search terms for existing users", { users: indexed });
+    const searchable = await backfillMessageTerms(db.collections);
+    if (searchable > 0) log.info("built the message search index for existing messages", { messages: searchable });
   } catch (err) {
     await db.close();
     throw err;
@@ -80,7 +83,9 @@ export async function startServer(cfg: Config, mongoUrl: string, log: Logger, ex
     {
       users: createUsersRepo(db.collections.users, db.collections.userTerms),
       conversations: conversationsRepo,
-      messages: createMessagesRepo(db.collections.messages),
+      // New messages are indexed for search before the send completes (found at once by the sender's next search).
+      messages: createMessagesRepo(db.collections.messages, (created) => indexMessages(db.collections.messageTerms, created)),
+      messageTerms: createMessageTermsRepo(db.collections.messageTerms, db.collections.messages, db.collections.members),
     },
     {
       searchLimit: cfg.SEARCH_RESULT_LIMIT,

@@ -28,7 +28,8 @@ export function toMessage(d: MessageDoc): Message {
   };
 }
 
-export function createMessagesRepo(col: Collection<MessageDoc>): MessagesRepo {
+/** `afterInsert`: called with the newly stored messages before insertMany returns (the search index). */
+export function createMessagesRepo(col: Collection<MessageDoc>, afterInsert?: (created: Message[]) => Promise<void>): MessagesRepo {
   return {
     async insertMany(list) {
       const docs: MessageDoc[] = list.map(({ outbox, ...m }) => ({
@@ -48,6 +49,7 @@ export function createMessagesRepo(col: Collection<MessageDoc>): MessagesRepo {
         if (!clashes || !clashes.every((i) => docs[i]?.client_id)) throw e;
         for (const i of clashes) duplicates.add(i);
       }
+      if (afterInsert) await afterInsert(docs.flatMap((d, i) => (duplicates.has(i) ? [] : [toMessage(d)])));
       return Promise.all(
         docs.map(async (doc, i) => {
           if (!duplicates.has(i)) return { message: toMessage(doc), created: true };

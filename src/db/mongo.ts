@@ -2,6 +2,7 @@
 import { MongoClient, type Collection, type Db, type MongoClientOptions, type ObjectId } from "mongodb";
 import { monitorDbHealth, type DbHealth } from "./health.ts";
 import type { FailedDelivery, PendingDelivery } from "../domain/webhook-outbox.ts";
+import type { MessageTermDoc } from "./message-terms.ts";
 import type { RevocationDoc } from "./revocations.repo.ts";
 
 export interface UserDoc {
@@ -90,6 +91,7 @@ export interface Collections {
   userTerms: Collection<UserTermDoc>;
   meta: Collection<MetaDoc>;
   revocations: Collection<RevocationDoc>;
+  messageTerms: Collection<MessageTermDoc>;
 }
 
 export interface Database {
@@ -142,6 +144,7 @@ export async function connectDatabase(
       userTerms: db.collection<UserTermDoc>("user_terms"),
       meta: db.collection<MetaDoc>("meta"),
       revocations: db.collection<RevocationDoc>("token_revocations"),
+      messageTerms: db.collection<MessageTermDoc>("message_terms"),
     },
     health,
     ping: () => health.check(),

@@ -4,6 +4,7 @@
  * after the services it calls.
  */
 import { ConversationsService } from "./conversations.service.ts";
+import { MessageSearch, type MessageTermsRepo } from "./message-search.ts";
 import { MessagesService } from "./messages.service.ts";
 import { noopPublisher, type ChatPublisher, type ConversationsRepo, type MessagesRepo, type UsersRepo } from "./ports.ts";
 import { PresenceService } from "./presence.service.ts";
@@ -19,6 +20,8 @@ export interface ChatServices {
   presence: PresenceService;
   typing: TypingService;
   sync: SyncService;
+  /** Message search; `search.searchIndex.edited/deleted` keep the index right on edits and deletes. */
+  search: MessageSearch;
   setPublisher(p: ChatPublisher): void;
 }
 
@@ -33,7 +36,7 @@ export interface ChatServiceOptions {
 }
 
 export function createChatServices(
-  repos: { users: UsersRepo; conversations: ConversationsRepo; messages: MessagesRepo },
+  repos: { users: UsersRepo; conversations: ConversationsRepo; messages: MessagesRepo; messageTerms: MessageTermsRepo },
   opts: ChatServiceOptions,
 ): ChatServices {
   let publisher: ChatPublisher = noopPublisher;
@@ -48,6 +51,7 @@ export function createChatServices(
     presence: new PresenceService(repos.users, conversations, pub),
     typing: new TypingService(conversations, pub, opts.typingTtlMs),
     sync: new SyncService(repos.conversations, repos.messages),
+    search: new MessageSearch(repos.messageTerms),
     setPublisher(p) {
       publisher = p;
     },

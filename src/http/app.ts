@@ -26,6 +26,7 @@ import { authRoutes } from "./routes/auth.routes.ts";
 import { conversationsRoutes } from "./routes/conversations.routes.ts";
 import { messagesRoutes } from "./routes/messages.routes.ts";
 import { metricsRoutes, type MetricsEndpoint } from "./routes/metrics.routes.ts";
+import { searchRoutes } from "./routes/search.routes.ts";
 import { syncRoutes } from "./routes/sync.routes.ts";
 import { systemRoutes, type SystemDeps } from "./routes/system.routes.ts";
 import { usersRoutes } from "./routes/users.routes.ts";
@@ -96,9 +97,11 @@ export function createHttpApp(deps: HttpAppDeps) {
   const writes = rateLimit(limits.writesPerUser, "rest_writes", (c) => c.var.email, log);
   app.use("/api/conversations/start", writes);
   app.use("/api/conversations/:id/mark-read", writes);
-  app.use("/api/messages/*", writes);
+  app.use("/api/messages/*", async (c, next) => (c.req.method === "GET" ? next() : writes(c, next)));
   app.on("PATCH", "/api/users/me", writes);
-  app.use("/api/users/search", rateLimit(limits.searchesPerUser, "rest_searches", (c) => c.var.email, log));
+  const searches = rateLimit(limits.searchesPerUser, "rest_searches", (c) => c.var.email, log);
+  app.use("/api/users/search", searches);
+  app.use("/api/messages/search", searches);
   app.use("/api/sync", rateLimit(limits.syncsPerUser, "rest_sync", (c) => c.var.email, log));
 
   app.route("/", systemRoutes(deps.system));
@@ -120,6 +123,7 @@ export function createHttpApp(deps: HttpAppDeps) {
   app.route("/", adminRoutes({ admin: deps.admin.service, enabled: deps.admin.enabled, apiKeyValid: deps.apiKeyValid, trustProxy: deps.trustProxy, log }));
   app.route("/", conversationsRoutes({ conversations: services.conversations, pageMax: deps.messagesPageMax, listMax: deps.conversationsPageMax }));
   app.route("/", syncRoutes({ sync: services.sync, maxLimit: deps.syncPageMax }));
+  app.route("/", searchRoutes({ search: services.search, pageMax: deps.messagesPageMax }));
   app.route("/", messagesRoutes({ messages: services.messages, users: services.users, maxLength: deps.messageMaxLength }));
 
   app.openAPIRegistry.registerComponent("securitySchemes", "bearerAuth", {
