@@ -84,7 +84,13 @@ export async function startServer(cfg: Config, mongoUrl: string, log: Logger, ex
       users: createUsersRepo(db.collections.users, db.collections.userTerms),
       conversations: conversationsRepo,
       // New messages are indexed for search before the send completes (found at once by the sender's next search).
-      messages: createMessagesRepo(db.collections.messages, (created) => indexMessages(db.collections.messageTerms, created)),
+      // A failed index write does not fail the send (the message is stored and must be announced): it is logged,
+      // and those messages stay unsearchable.
+      messages: createMessagesRepo(db.collections.messages, (created) =>
+        indexMessages(db.collections.messageTerms, created).catch((err) =>
+          log.warn("message search index write failed: these messages are not searchable", { messages: created.length, err }),
+        ),
+      ),
       messageTerms: createMessageTermsRepo(db.collections.messageTerms, db.collections.messages, db.collections.members),
     },
     {
