@@ -31,6 +31,9 @@ const position = (m: Pick<Message, "id" | "timestamp">) => `${String(m.timestamp
 const docsOf = (m: Message, terms: string[]): MessageTermDoc[] =>
   terms.map((t) => ({ _id: termId(m.id, t), k: key(m.conversation_id, t), s: position(m) }));
 
+/** The term documents of a message, as the server writes them (also used by the data benchmark's seed). */
+export const termDocsOf = (m: Message): MessageTermDoc[] => docsOf(m, termsOf(m.message));
+
 async function insertTerms(col: Collection<MessageTermDoc>, docs: MessageTermDoc[]): Promise<void> {
   if (docs.length === 0) return;
   try {
@@ -42,7 +45,7 @@ async function insertTerms(col: Collection<MessageTermDoc>, docs: MessageTermDoc
 
 /** Indexes new messages (called right after they are stored); one insert for all their terms. */
 export function indexMessages(col: Collection<MessageTermDoc>, messages: Message[]): Promise<void> {
-  return insertTerms(col, messages.flatMap((m) => docsOf(m, termsOf(m.message))));
+  return insertTerms(col, messages.flatMap(termDocsOf));
 }
 
 export function createMessageTermsRepo(
