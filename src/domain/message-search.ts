@@ -41,8 +41,9 @@ export interface SearchIndex {
 
 const MEMBERSHIP_TTL_MS = 5_000;
 const MEMBERSHIP_CACHE_MAX = 50_000;
-/** Rounds of term hits read to fill one page when hits fail the other query words. */
+/** Rounds of term hits read to fill one page when hits fail the other query words; hits read per round at most. */
 const MAX_ROUNDS = 5;
+const HITS_MAX = 200;
 
 const encodeCursor = (position: string) => Buffer.from(position).toString("base64url");
 
@@ -73,19 +74,23 @@ export class MessageSearch {
     if (scope.length === 0) return { messages: [], next_cursor: null };
 
     const found: Message[] = [];
-    for (let round = 0; round < MAX_ROUNDS && found.length < input.limit; round++) {
+    for (let round = 0; round < MAX_ROUNDS; round++) {
+      // Hits of the looked-up term that miss another query word (or a longer prefix) are skipped, so read some spare.
       const want = input.limit - found.length;
-      // One more than needed tells whether a next page exists.
-      const hits = await this.repo.find(scope, query.lookup, before, want + 1);
-      const page = hits.slice(0, want);
-      const byId = new Map((await this.repo.messages(page.map((h) => h.messageId))).map((m) => [m.id, m]));
-      for (const h of page) {
+      const read = Math.min(HITS_MAX, want * 2 + 10);
+      const hits = await this.repo.find(scope, query.lookup, before, read);
+      const byId = new Map((await this.repo.messages(hits.map((h) => h.messageId))).map((m) => [m.id, m]));
+      for (const [i, h] of hits.entries()) {
+        before = h.position;
         const m = byId.get(h.messageId);
-        // A message deleted since (its terms go with it) is simply missing; the other query words are checked on the text.
+        // A message deleted since (its terms go with it) is simply missing; the query words are checked on the text.
         if (m && matches(m.message, query.words)) found.push(m);
+        if (found.length === input.limit) {
+          const more = i < hits.length - 1 || hits.length === read;
+          return { messages: found, next_cursor: more ? encodeCursor(before) : null };
+        }
       }
-      before = page.at(-1)?.position ?? before;
-      if (hits.length <= want) return { messages: found, next_cursor: null };
+      if (hits.length < read) return { messages: found, next_cursor: null };
     }
     return { messages: found, next_cursor: before ? encodeCursor(before) : null };
   }

@@ -172,3 +172,29 @@ test("a one-conversation search is an index range read on scalar_message_term (F
   expect(many.queryPlanner.Plan.join("\n")).not.toMatch(/\bSCAN\b/);
   expect(many.filterPushdown).toBe(true);
 });
+
+test("a query word between index levels reads the shorter prefix and keeps only real matches, across pages", async () => {
+  // Users of their own: a user who searched in the last 5 s may not see a conversation started since (membership cache).
+  const dan = await login(s, "dan@example.com", "dan");
+  const fay = await login(s, "fay@example.com", "fay");
+  const [eve, carl] = [dan, fay];
+  const wanted = [];
+  for (let i = 0; i < 12; i++) {
+    await send(eve, carl, `inventory count ${i}`);
+    if (i % 5 === 0) wanted.push((await send(eve, carl, `invoked handler ${i}`)).message);
+  }
+  const seen: string[] = [];
+  let cursor: string | null = null;
+  for (let pages = 0; pages < 20; pages++) {
+    const params: Record<string, string> = { q: "invok", limit: "1" };
+    if (cursor) params.cursor = cursor;
+    const r = await search(carl, params);
+    seen.push(...texts(r));
+    cursor = r.body.next_cursor;
+    if (!cursor) break;
+  }
+  expect(seen).toEqual(wanted.reverse());
+  // "invo" (4) is looked up by "inv" (3): both kinds start with it; "inve" keeps only the inventory ones.
+  expect(texts(await search(carl, { q: "invo", limit: "50" }))).toHaveLength(3);
+  expect(texts(await search(carl, { q: "inve", limit: "50" }))).toHaveLength(12);
+});
