@@ -117,10 +117,18 @@ async function measure(mongoUrl: string, plan: SeedPlan) {
       send: await latency(SAMPLES, send),
       send_per_s: await throughput(quick ? 500 : 2000, 20, send),
     };
-    const found = (await (await get("/api/messages/search?q=topic7&limit=20")).json()) as { messages: { message: string }[] };
-    if (found.messages.length === 0 || !found.messages.every((m) => /\btopic7\d?$/.test(m.message))) {
-      throw new Error("message search for topic7 found nothing or something else");
+    // A page may be short while next_cursor is set (README "Message search"): follow it a few pages.
+    const found: { message: string }[] = [];
+    let cursor: string | null = "";
+    for (let p = 0; p < 10 && cursor !== null && found.length === 0; p++) {
+      const page = (await (await get(`/api/messages/search?q=topic7&limit=20${cursor ? `&cursor=${cursor}` : ""}`)).json()) as {
+        messages: { message: string }[];
+        next_cursor: string | null;
+      };
+      found.push(...page.messages);
+      cursor = page.next_cursor;
     }
+    if (found.length === 0 || !found.every((m) => /\btopic7\d?$/.test(m.message))) throw new Error("message search for topic7 found nothing or something else");
     const listed = (await (await get("/api/conversations?limit=200")).json()) as unknown[];
     if (listed.length !== 200) throw new Error(`expected the hot user's 200 conversations, got ${listed.length}`);
     log(`  ${JSON.stringify(row)}`);

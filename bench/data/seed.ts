@@ -135,12 +135,12 @@ export async function seed(c: Collections, plan: SeedPlan, progress: (s: string)
     for (const v of convs) for (const user of v.pair) yield { _id: memberId(v.id, user), user, conversation_id: v.id, joined_at: new Date(now) };
   }
   function* messages(): Generator<MessageDoc> {
-    for (const v of convs) {
+    for (const [k, v] of convs.entries()) {
       for (let seq = 1; seq <= v.count; seq++) {
         const from = v.pair[seq % 2 === 0 ? 0 : 1];
         yield {
           _id: new ObjectId(), conversation_id: v.id, seq, sender_email: from, sender_name: from.split("@")[0]!,
-          message: `message ${seq} of a seeded conversation about topic${(seq * 37 + v.count) % 100}`, message_type: "text",
+          message: `message ${seq} of a seeded conversation about topic${(seq * 37 + k * 53) % 100}`, message_type: "text",
           timestamp: new Date(now - (v.count - seq) * 1000), edited: false, edited_at: null, reply_to: null, client_id: null,
         };
       }
