@@ -4,6 +4,7 @@
  * naming every bad variable, and main.ts decides what to do with it.
  */
 import { z } from "zod";
+import { WEBHOOK_EVENT_TYPES } from "./domain/webhook-outbox.ts";
 
 const csv = z
   .string()
@@ -89,6 +90,16 @@ export const EnvSchema = z.object({
   REDIS_KEY_PREFIX: z.string().regex(/^[A-Za-z0-9_:.-]{0,64}$/, "letters, digits and _:.- only (max 64)").default("chat:"),
   // A node that stops heartbeating has its users marked offline by the others within 2 × this.
   CLUSTER_HEARTBEAT_MS: intFrom(5_000, 100, 600_000),
+  // Webhooks to the host (README "Webhooks"): off without WEBHOOK_URL; signed with WEBHOOK_SECRET.
+  WEBHOOK_URL: z.url({ protocol: /^https?$/ }).optional(),
+  WEBHOOK_SECRET: z.string().min(16, "at least 16 characters").optional(),
+  WEBHOOK_EVENTS: csv.pipe(z.array(z.enum(WEBHOOK_EVENT_TYPES))).default(["message.offline"]),
+  WEBHOOK_TIMEOUT_MS: intFrom(5_000, 50, 120_000),
+  WEBHOOK_CONCURRENCY: intFrom(8, 1, 1_000),
+  WEBHOOK_RETRY_FOR_MS: intFrom(86_400_000, 0, 30 * 86_400_000),
+  WEBHOOK_BACKOFF_MS: intFrom(1_000, 1, 3_600_000),
+  WEBHOOK_BACKOFF_MAX_MS: intFrom(300_000, 1, 86_400_000),
+  WEBHOOK_POLL_MS: intFrom(1_000, 10, 600_000),
   // GET /demo: on by default outside production.
   DEMO_ENABLED: z.enum(["true", "false"]).optional(),
 });
@@ -132,6 +143,9 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
   if (authProblems.length > 0) throw new ConfigError(authProblems);
   if (e.PING_TIMEOUT_MS + e.PING_INTERVAL_MS > 255_000 * 2) {
     throw new ConfigError(["PING_INTERVAL_MS + PING_TIMEOUT_MS: too large for the HTTP idle timeout"]);
+  }
+  if (e.WEBHOOK_URL !== undefined && e.WEBHOOK_SECRET === undefined) {
+    throw new ConfigError(["WEBHOOK_SECRET: required with WEBHOOK_URL (deliveries are always signed)"]);
   }
   if (e.PRESENCE_GRACE_MS > e.RECOVERY_WINDOW_MS && e.RECOVERY_WINDOW_MS > 0) {
     throw new ConfigError(["PRESENCE_GRACE_MS: must not exceed RECOVERY_WINDOW_MS"]);

@@ -6,7 +6,7 @@
 import { createApiKeyCheck } from "./auth/api-keys.ts";
 import { createAuthenticator, ownTokenVerifier } from "./auth/authenticator.ts";
 import { createHostJwtVerifier } from "./auth/host-jwt.ts";
-import { createLocalRevocationStore } from "./auth/revocations.ts";
+import { createLocalRevocationStore, disabledUserKey, NEVER_EXPIRES } from "./auth/revocations.ts";
 import { createTokens } from "./auth/tokens.ts";
 import { startCluster } from "./cluster/cluster.ts";
 import type { Config } from "./config.ts";
@@ -15,10 +15,15 @@ import { ensureIndexes } from "./db/indexes.ts";
 import { backfillMembers } from "./db/members.ts";
 import { backfillUserTerms } from "./db/user-terms.ts";
 import { createMessagesRepo } from "./db/messages.repo.ts";
+import { backfillMessageTerms, createMessageTermsRepo, indexMessages } from "./db/message-terms.ts";
 import { connectDatabase, type Database } from "./db/mongo.ts";
 import { createRevocationsRepo } from "./db/revocations.repo.ts";
+import { createUserFlagsRepo } from "./db/user-flags.repo.ts";
+import { createOutboxRepo } from "./db/webhook-outbox.repo.ts";
 import { createUsersRepo } from "./db/users.repo.ts";
 import { createChatServices, type ChatServices } from "./domain/chat-services.ts";
+import { UserAdminService } from "./domain/user-admin.service.ts";
+import { createWebhookOutbox, type PresencePort } from "./domain/webhook-outbox.ts";
 import { createHttpApp, type HttpApp } from "./http/app.ts";
 import { exposeMetrics } from "./metrics/exposure.ts";
 import { createMetrics, type Metrics } from "./metrics/metrics.ts";
@@ -27,6 +32,7 @@ import { attachChatGateway } from "./realtime/chat-gateway.ts";
 import { createChatPublisher } from "./realtime/chat-publisher.ts";
 import { createSocketIOServer, type SocketIOServer } from "./realtime/socketio/server.ts";
 import type { UserSockets } from "./realtime/user-sockets.ts";
+import { startWebhookDispatcher } from "./webhooks/dispatcher.ts";
 import pkg from "../package.json" with { type: "json" };
 
 export interface RunningServer {
@@ -69,6 +75,8 @@ export async function startServer(cfg: Config, mongoUrl: string, log: Logger, ex
     if (backfilled > 0) log.info("created membership documents for existing conversations", { members: backfilled });
     const indexed = await backfillUserTerms(db.collections);
     if (indexed > 0) log.info("built user search terms for existing users", { users: indexed });
+    const searchable = await backfillMessageTerms(db.collections);
+    if (searchable > 0) log.info("built the message search index for existing messages", { messages: searchable });
   } catch (err) {
     await db.close();
     throw err;
@@ -81,11 +89,22 @@ export async function startServer(cfg: Config, mongoUrl: string, log: Logger, ex
     await db.close();
     throw err;
   }
+  // "Has a connected socket": the presence registry, cluster-wide in cluster mode.
+  const presence: PresencePort = { onlineAmong: (emails) => cluster.presence.onlineAmong(emails) };
+  const conversationsRepo = createConversationsRepo(db.collections.conversations, db.collections.members);
   const services = createChatServices(
     {
       users: createUsersRepo(db.collections.users, db.collections.userTerms),
-      conversations: createConversationsRepo(db.collections.conversations, db.collections.members),
-      messages: createMessagesRepo(db.collections.messages),
+      conversations: conversationsRepo,
+      // New messages are indexed for search before the send completes (found at once by the sender's next search).
+      // A failed index write does not fail the send (the message is stored and must be announced): it is logged,
+      // and those messages stay unsearchable.
+      messages: createMessagesRepo(db.collections.messages, (created) =>
+        indexMessages(db.collections.messageTerms, created).catch((err) =>
+          log.warn("message search index write failed: these messages are not searchable", { messages: created.length, err }),
+        ),
+      ),
+      messageTerms: createMessageTermsRepo(db.collections.messageTerms, db.collections.messages, db.collections.members),
     },
     {
       searchLimit: cfg.SEARCH_RESULT_LIMIT,
@@ -95,8 +114,25 @@ export async function startServer(cfg: Config, mongoUrl: string, log: Logger, ex
       isDatabaseUp: db.health.isUp,
       presenceRegistry: cluster.presence,
       shared: cluster.shared,
+      onSearchIndexError: (err) => log.warn("message search index update failed after an edit or delete", { err }),
+      messageHooks: cfg.WEBHOOK_URL ? createWebhookOutbox({ events: cfg.WEBHOOK_EVENTS, presence }) : undefined,
     },
   );
+  const webhooks = cfg.WEBHOOK_URL
+    ? startWebhookDispatcher(
+        {
+          url: cfg.WEBHOOK_URL,
+          secret: cfg.WEBHOOK_SECRET!,
+          timeoutMs: cfg.WEBHOOK_TIMEOUT_MS,
+          concurrency: cfg.WEBHOOK_CONCURRENCY,
+          retryForMs: cfg.WEBHOOK_RETRY_FOR_MS,
+          backoffMs: cfg.WEBHOOK_BACKOFF_MS,
+          backoffMaxMs: cfg.WEBHOOK_BACKOFF_MAX_MS,
+          pollMs: cfg.WEBHOOK_POLL_MS,
+        },
+        { outbox: createOutboxRepo(db.collections.messages), findConversation: (id) => conversationsRepo.findById(id), log },
+      )
+    : undefined;
   const stale = await services.presence.resetStale();
   if (stale > 0) log.info("cleared stale online flags", { users: stale });
 
@@ -128,7 +164,8 @@ export async function startServer(cfg: Config, mongoUrl: string, log: Logger, ex
   });
   const userSockets = cluster.userSockets(io);
   metrics.watchSessions(() => io.engine.sessions.values());
-  services.setPublisher(metrics.instrumentPublisher(createChatPublisher(io)));
+  const publisher = metrics.instrumentPublisher(createChatPublisher(io));
+  services.setPublisher(publisher);
   const gateway = attachChatGateway({
     io,
     services,
@@ -153,6 +190,17 @@ export async function startServer(cfg: Config, mongoUrl: string, log: Logger, ex
     presenceGraceMs: cfg.PRESENCE_GRACE_MS,
     observer: metrics.gateway,
   });
+  const admin = new UserAdminService({
+    users: services.users,
+    flags: createUserFlagsRepo(db.collections.users),
+    // Disabling is a revocation of every token of the user, so each node refuses them as it refuses a logged-out token.
+    access: {
+      disable: (email) => revocations.revoke(disabledUserKey(email), email, NEVER_EXPIRES),
+      enable: (email) => revocations.unrevoke(disabledUserKey(email)),
+    },
+    conversations: services.conversations,
+    publisher: () => publisher,
+  });
   const exposure = exposeMetrics(cfg, metrics);
   const app = createHttpApp({
     services,
@@ -160,6 +208,7 @@ export async function startServer(cfg: Config, mongoUrl: string, log: Logger, ex
     tokens,
     revocations,
     apiKeyValid: createApiKeyCheck(cfg.AUTH_API_KEYS ?? []),
+    admin: { service: admin, enabled: (cfg.AUTH_API_KEYS?.length ?? 0) > 0 },
     limits: {
       loginPerIp: cluster.limiters("rest:login", cfg.RATE_LOGIN_PER_IP_PER_MIN, 60_000),
       signupPerIp: cluster.limiters("rest:signup", cfg.RATE_SIGNUP_PER_IP_PER_HOUR, 3_600_000),
@@ -234,6 +283,7 @@ export async function startServer(cfg: Config, mongoUrl: string, log: Logger, ex
         gateway.close();
         services.typing.close();
         services.presence.close();
+        await webhooks?.stop();
         await cluster.close();
         await db.close();
       })();

@@ -4,8 +4,10 @@
  * server's own documents (seed.ts), starts the server on it (measuring the
  * start-up), and measures through the REST API, one request at a time:
  * the newest history page of a 2,000-message conversation, a page deep in it
- * by cursor, the hot user's list of 200 conversations, a user search, and
- * sends (sequential latency, then throughput with 20 in flight).
+ * by cursor, the hot user's list of 200 conversations, a user search, message
+ * searches (a one-word query across the hot user's 200 conversations that about
+ * 1 % of messages match; a word every message matches; the same in one
+ * conversation), and sends (sequential latency, then throughput with 20 in flight).
  * Ends with `history p50 ratio <largest>/<smallest>: X.XX`.
  */
 import { mkdtempSync } from "node:fs";
@@ -109,9 +111,24 @@ async function measure(mongoUrl: string, plan: SeedPlan) {
       deep: await latency(SAMPLES, (i) => get(`${history}?limit=50&before=${100 + (Math.abs(i) % 50)}`)),
       list: await latency(SAMPLES, () => get("/api/conversations?limit=200")),
       search: await latency(SAMPLES, (i) => get(`/api/users/search?query=user${(Math.abs(i) % 90) + 10}`)),
+      msg_search: await latency(SAMPLES, (i) => get(`/api/messages/search?q=topic${Math.abs(i) % 100}&limit=20`)),
+      msg_search_common: await latency(SAMPLES, () => get("/api/messages/search?q=conversation&limit=20")),
+      msg_search_one: await latency(SAMPLES, () => get(`/api/messages/search?q=conversation&limit=20&conversation_id=${seeded.hotConversationId}`)),
       send: await latency(SAMPLES, send),
       send_per_s: await throughput(quick ? 500 : 2000, 20, send),
     };
+    // A page may be short while next_cursor is set (README "Message search"): follow it a few pages.
+    const found: { message: string }[] = [];
+    let cursor: string | null = "";
+    for (let p = 0; p < 10 && cursor !== null && found.length === 0; p++) {
+      const page = (await (await get(`/api/messages/search?q=topic7&limit=20${cursor ? `&cursor=${cursor}` : ""}`)).json()) as {
+        messages: { message: string }[];
+        next_cursor: string | null;
+      };
+      found.push(...page.messages);
+      cursor = page.next_cursor;
+    }
+    if (found.length === 0 || !found.every((m) => /\btopic7\d?$/.test(m.message))) throw new Error("message search for topic7 found nothing or something else");
     const listed = (await (await get("/api/conversations?limit=200")).json()) as unknown[];
     if (listed.length !== 200) throw new Error(`expected the hot user's 200 conversations, got ${listed.length}`);
     log(`  ${JSON.stringify(row)}`);
@@ -134,11 +151,11 @@ try {
 } finally {
   await own?.stop();
 }
-console.log("| messages | start-up s | history page p50/p99 ms | deep page (cursor) p50/p99 | list of 200 p50/p99 | user search p50/p99 | send p50/p99 ms | sends/s (20 in flight) |");
-console.log("|---:|---:|---:|---:|---:|---:|---:|---:|");
+console.log("| messages | start-up s | history page p50/p99 ms | deep page (cursor) p50/p99 | list of 200 p50/p99 | user search p50/p99 | message search, 1 word p50/p99 | every message matches | in one conversation | send p50/p99 ms | sends/s (20 in flight) |");
+console.log("|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
 for (const r of rows) {
   const pair = ([a, b]: [number, number]) => `${f(a)} / ${f(b)}`;
-  console.log(`| ${r.messages.toLocaleString("en-US")} | ${f(r.startup_s)} | ${pair(r.history)} | ${pair(r.deep)} | ${pair(r.list)} | ${pair(r.search)} | ${pair(r.send)} | ${f(r.send_per_s, 0)} |`);
+  console.log(`| ${r.messages.toLocaleString("en-US")} | ${f(r.startup_s)} | ${pair(r.history)} | ${pair(r.deep)} | ${pair(r.list)} | ${pair(r.search)} | ${pair(r.msg_search)} | ${pair(r.msg_search_common)} | ${pair(r.msg_search_one)} | ${pair(r.send)} | ${f(r.send_per_s, 0)} |`);
 }
 const first = rows[0]!;
 const last = rows[rows.length - 1]!;

@@ -4,12 +4,16 @@
  * search terms), direct conversations (with membership documents) and their
  * messages. One "hot" user takes part in 200 conversations, one of which
  * holds HOT_MESSAGES messages: the pages the benchmark reads are always full.
+ * Each message is written with its search terms (message_terms), as the server
+ * writes them; each message names one of 100 topics (`topic0` … `topic99`).
  */
 import { ObjectId, type Collection, type Document } from "mongodb";
 import { directId, directKey } from "../../src/db/conversations.repo.ts";
 import { derivedId } from "../../src/db/ids.ts";
 import { ensureIndexes } from "../../src/db/indexes.ts";
 import { memberId } from "../../src/db/members.ts";
+import { termDocsOf } from "../../src/db/message-terms.ts";
+import { toMessage } from "../../src/db/messages.repo.ts";
 import type { Collections, ConversationDoc, MemberDoc, MessageDoc, UserDoc, UserTermDoc } from "../../src/db/mongo.ts";
 import { termsOf } from "../../src/db/user-terms.ts";
 
@@ -54,10 +58,37 @@ async function bulk<T extends Document>(col: Collection<T>, docs: Iterable<T>): 
   return n;
 }
 
+/** The search terms of every stored message, read back in _id order, written in batches. */
+async function bulkTerms(c: Collections): Promise<number> {
+  async function* docs() {
+    for await (const d of c.messages.find({})) yield* termDocsOf(toMessage(d));
+  }
+  let batch: Document[] = [];
+  let n = 0;
+  const inflight: Promise<unknown>[] = [];
+  for await (const d of docs()) {
+    batch.push(d);
+    if (batch.length >= BATCH * 5) {
+      inflight.push(c.messageTerms.insertMany(batch as never[], { ordered: false }));
+      n += batch.length;
+      batch = [];
+      if (inflight.length >= 2) await inflight.shift();
+    }
+  }
+  if (batch.length > 0) inflight.push(c.messageTerms.insertMany(batch as never[], { ordered: false }));
+  n += batch.length;
+  await Promise.all(inflight);
+  return n;
+}
+
 export async function seed(c: Collections, plan: SeedPlan, progress: (s: string) => void): Promise<Seeded> {
   const t0 = performance.now();
   await ensureIndexes(c);
-  await c.meta.insertMany([{ _id: "members_v1", done_at: new Date() }, { _id: "user_terms_v1", done_at: new Date() }]);
+  await c.meta.insertMany([
+    { _id: "members_v1", done_at: new Date() },
+    { _id: "user_terms_v1", done_at: new Date() },
+    { _id: "message_terms_v1", done_at: new Date() },
+  ]);
   const now = Date.now();
 
   function* users(): Generator<UserDoc> {
@@ -104,12 +135,12 @@ export async function seed(c: Collections, plan: SeedPlan, progress: (s: string)
     for (const v of convs) for (const user of v.pair) yield { _id: memberId(v.id, user), user, conversation_id: v.id, joined_at: new Date(now) };
   }
   function* messages(): Generator<MessageDoc> {
-    for (const v of convs) {
+    for (const [k, v] of convs.entries()) {
       for (let seq = 1; seq <= v.count; seq++) {
         const from = v.pair[seq % 2 === 0 ? 0 : 1];
         yield {
           _id: new ObjectId(), conversation_id: v.id, seq, sender_email: from, sender_name: from.split("@")[0]!,
-          message: `message ${seq} of a seeded conversation, about as long as a chat line`, message_type: "text",
+          message: `message ${seq} of a seeded conversation about topic${(seq * 37 + k * 53) % 100}`, message_type: "text",
           timestamp: new Date(now - (v.count - seq) * 1000), edited: false, edited_at: null, reply_to: null, client_id: null,
         };
       }
@@ -117,6 +148,7 @@ export async function seed(c: Collections, plan: SeedPlan, progress: (s: string)
   }
   progress(`conversations ${await bulk(c.conversations, conversations())}, members ${await bulk(c.members, members())}`);
   progress(`messages ${await bulk(c.messages, messages())}`);
+  progress(`message search terms ${await bulkTerms(c)}`);
   const hot = convs[0]!;
   return { hotConversationId: hot.id, hotPeer: hot.pair[0] === HOT_USER ? hot.pair[1] : hot.pair[0], seconds: (performance.now() - t0) / 1000 };
 }

@@ -6,7 +6,7 @@
 import { AppError } from "../errors.ts";
 import type { Logger } from "../logger.ts";
 import type { Authenticator, AuthMode, Identity, TokenVerifier } from "./identity.ts";
-import type { RevocationStore } from "./revocations.ts";
+import { disabledUserKey, type RevocationStore } from "./revocations.ts";
 
 export interface AuthenticatorDeps {
   mode: AuthMode;
@@ -26,6 +26,7 @@ export function createAuthenticator(d: AuthenticatorDeps): Authenticator {
       try {
         identity = await d.verifier.verify(token);
         if (d.revocations.isRevoked(identity.jti)) throw new AppError("UNAUTHORIZED", "token revoked");
+        if (d.revocations.isRevoked(disabledUserKey(identity.email))) throw new AppError("USER_DISABLED", "user is disabled");
       } catch (e) {
         d.log.info("audit: authentication failed", { reason: e instanceof AppError ? e.message : "error" });
         throw e;

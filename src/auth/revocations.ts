@@ -4,15 +4,27 @@
  * database until the token would have expired anyway, so they survive a
  * restart (loaded at start). This is the in-process implementation; a shared
  * one (cluster mode) implements the same interface.
+ *
+ * A disabled user (admin API) is one more revocation, under the key
+ * `user:<email>` (see disabledUserKey) that never expires: every token of the
+ * user is refused while it stands, and `unrevoke` (re-enabling) lifts it.
  */
+
+/** The revocation key that stands for "every token of this user" (a disabled user); jtis never contain '@'. */
+export const disabledUserKey = (email: string) => `user:${email}`;
+/** A disabled user's revocation lasts until re-enabled: this far. */
+export const NEVER_EXPIRES = Date.UTC(9999, 0, 1);
 export interface RevocationsRepo {
   insert(jti: string, email: string, expiresAt: Date): Promise<void>;
+  remove(jti: string): Promise<void>;
   /** Revocations whose token has not expired yet. */
   listActive(now: Date): Promise<{ jti: string; expiresAt: Date }[]>;
 }
 
 export interface RevocationStore {
   revoke(jti: string, email: string, expiresAt: number): Promise<void>;
+  /** Lifts a revocation (a re-enabled user); no listener is called. */
+  unrevoke(jti: string): Promise<void>;
   isRevoked(jti: string): boolean;
   /** Called after each revocation (e.g. to disconnect that token's sockets). */
   onRevoked(fn: (jti: string, email: string) => void): void;
@@ -37,6 +49,10 @@ export async function createLocalRevocationStore(repo: RevocationsRepo): Promise
       if (now - lastSweep >= SWEEP_EVERY_MS) sweep(now);
       revoked.set(jti, expiresAt);
       for (const fn of listeners) fn(jti, email);
+    },
+    async unrevoke(jti) {
+      await repo.remove(jti);
+      revoked.delete(jti);
     },
     isRevoked(jti) {
       const exp = revoked.get(jti);

@@ -3,7 +3,7 @@
  * (database + memory + its sockets) and publishes `{jti, email, exp}` on the cluster's revocation channel;
  * every other node remembers the jti (refused on REST and socket connect from then on) and tells its own
  * listeners, which disconnect that token's sockets. A node that starts later reads revocations from the
- * database as before. While Redis is away, the database still has them: other nodes refuse the token at their
+ * database as before. `unrevoke` (a re-enabled user) travels the same way. While Redis is away, the database still has them: other nodes refuse the token at their
  * next start, and its sockets there run until the token expires (the documented limit of an outage).
  */
 import type { RevocationStore } from "../auth/revocations.ts";
@@ -16,8 +16,14 @@ export function createClusterRevocationStore(local: RevocationStore, link: Redis
   const listeners: ((jti: string, email: string) => void)[] = [];
   const onMessage = (message: string) => {
     try {
-      const { jti, email, exp, from } = JSON.parse(message) as { jti: string; email: string; exp: number; from: string };
+      const { jti, email, exp, from, lifted } = JSON.parse(message) as { jti: string; email: string; exp: number; from: string; lifted?: boolean };
       if (from === nodeId) return;
+      if (lifted) {
+        // A re-enabled user: forgotten here too (this node may have read the revocation from the database at start).
+        remote.delete(jti);
+        void local.unrevoke(jti).catch((err: unknown) => log.warn("cluster revocations: lifting failed", { err: (err as Error).message }));
+        return;
+      }
       remote.set(jti, exp);
       for (const fn of listeners) fn(jti, email);
     } catch (err) {
@@ -32,6 +38,13 @@ export function createClusterRevocationStore(local: RevocationStore, link: Redis
     async revoke(jti, email, expiresAt) {
       await local.revoke(jti, email, expiresAt);
       await link.send("PUBLISH", [channel, JSON.stringify({ jti, email, exp: expiresAt, from: nodeId })]).catch((err: unknown) =>
+        log.warn("cluster revocations: publish failed; other nodes learn it from the database at their next start", { err: (err as Error).message }),
+      );
+    },
+    async unrevoke(jti) {
+      await local.unrevoke(jti);
+      remote.delete(jti);
+      await link.send("PUBLISH", [channel, JSON.stringify({ jti, email: "", exp: 0, from: nodeId, lifted: true })]).catch((err: unknown) =>
         log.warn("cluster revocations: publish failed; other nodes learn it from the database at their next start", { err: (err as Error).message }),
       );
     },

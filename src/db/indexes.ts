@@ -5,7 +5,9 @@
  *   conversation_members: user + conversation (a user's conversations),
  *                         conversation + user (a group's members and their read pointers)
  *   user_terms:           term (user search by prefix), email (a user's terms)
- *   chat_messages:        conversation + seq (history pages and cursors)
+ *   chat_messages:        conversation + seq (history pages and cursors); webhook_due (the webhook
+ *                         dispatcher's due deliveries; only messages with pending deliveries have it)
+ *   message_terms:        k (conversation + term) + s (newest-first position): message search
  * Conversations themselves are reached by _id only (derived for direct ones).
  *
  * Names starting with `scalar_` promise that the indexed fields never hold arrays
@@ -44,6 +46,8 @@ export async function ensureIndexes(c: Collections): Promise<void> {
     c.members.createIndex({ user: 1, conversation_id: 1 }, { name: "scalar_user_conversation" }),
     c.members.createIndex({ conversation_id: 1, user: 1 }, { name: "scalar_conversation_user" }),
     c.messages.createIndex({ conversation_id: 1, seq: 1 }, { name: "scalar_conversation_seq" }),
+    c.messages.createIndex({ webhook_due: 1 }, { name: "scalar_webhook_due" }),
+    c.messageTerms.createIndex({ k: 1, s: 1 }, { name: "scalar_message_term" }),
     c.userTerms.createIndex({ term: 1 }, { name: "scalar_term" }),
     c.userTerms.createIndex({ email: 1 }, { name: "scalar_email" }),
     c.revocations.createIndex({ expires_at: 1 }, { name: "expires_ttl", expireAfterSeconds: 0 }).catch(ignoreNotImplemented),

@@ -35,14 +35,17 @@ const toStoredReactions = (r: Reactions) => Object.entries(r).map(([emoji, users
 
 const MUTATE_RETRIES = 20;
 
-export function createMessagesRepo(col: Collection<MessageDoc>): MessagesRepo {
+/** `afterInsert`: called with the newly stored messages before insertMany returns (the search index). */
+export function createMessagesRepo(col: Collection<MessageDoc>, afterInsert?: (created: Message[]) => Promise<void>): MessagesRepo {
   return {
     async insertMany(list) {
-      const docs: MessageDoc[] = list.map((m) => ({
+      const docs: MessageDoc[] = list.map(({ outbox, ...m }) => ({
         _id: m.client_id ? clientMessageId(m.sender_email, m.client_id) : new ObjectId(),
         ...m,
         edited: false,
         edited_at: null,
+        // The webhook outbox rides in the message document: stored by the same insert (webhook-outbox.repo.ts).
+        ...(outbox ? { webhooks: outbox.webhooks, webhook_due: outbox.webhook_due } : {}),
       }));
       const duplicates = new Set<number>();
       try {
@@ -53,6 +56,7 @@ export function createMessagesRepo(col: Collection<MessageDoc>): MessagesRepo {
         if (!clashes || !clashes.every((i) => docs[i]?.client_id)) throw e;
         for (const i of clashes) duplicates.add(i);
       }
+      if (afterInsert) await afterInsert(docs.flatMap((d, i) => (duplicates.has(i) ? [] : [toMessage(d)])));
       return Promise.all(
         docs.map(async (doc, i) => {
           if (!duplicates.has(i)) return { message: toMessage(doc), created: true };

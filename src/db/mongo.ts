@@ -1,6 +1,8 @@
 /** The MongoDB client and the collections with their document shapes. */
 import { MongoClient, type Collection, type Db, type MongoClientOptions, type ObjectId } from "mongodb";
 import { monitorDbHealth, type DbHealth } from "./health.ts";
+import type { FailedDelivery, PendingDelivery } from "../domain/webhook-outbox.ts";
+import type { MessageTermDoc } from "./message-terms.ts";
 import type { RevocationDoc } from "./revocations.repo.ts";
 
 export interface UserDoc {
@@ -13,6 +15,8 @@ export interface UserDoc {
   created_at: Date;
   /** The name the search terms were built from (user-terms.ts); absent before they exist. */
   terms_name?: string;
+  /** Disabled by the host (admin API); absent: enabled. */
+  disabled?: boolean;
 }
 
 export interface ConversationDoc {
@@ -92,6 +96,11 @@ export interface MessageDoc {
   reactions?: { emoji: string; users: string[] }[];
   /** Bumped by every reaction change (compare-and-set). */
   reactions_rev?: number;
+  /** Webhook outbox: deliveries still to make, and when the next attempt is due (absent: none pending). */
+  webhooks?: PendingDelivery[];
+  webhook_due?: Date;
+  /** Deliveries given up after WEBHOOK_RETRY_FOR_MS. */
+  webhook_failures?: FailedDelivery[];
 }
 
 export interface Collections {
@@ -102,6 +111,7 @@ export interface Collections {
   userTerms: Collection<UserTermDoc>;
   meta: Collection<MetaDoc>;
   revocations: Collection<RevocationDoc>;
+  messageTerms: Collection<MessageTermDoc>;
 }
 
 export interface Database {
@@ -154,6 +164,7 @@ export async function connectDatabase(
       userTerms: db.collection<UserTermDoc>("user_terms"),
       meta: db.collection<MetaDoc>("meta"),
       revocations: db.collection<RevocationDoc>("token_revocations"),
+      messageTerms: db.collection<MessageTermDoc>("message_terms"),
     },
     health,
     ping: () => health.check(),

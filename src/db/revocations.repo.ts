@@ -23,6 +23,9 @@ export function createRevocationsRepo(col: Collection<RevocationDoc>): Revocatio
         { upsert: true },
       );
     },
+    async remove(jti) {
+      await col.deleteOne({ _id: jti });
+    },
     async listActive(now) {
       // Where TTL indexes are not supported (FerretDB), expired revocations go here, at each start.
       await col.deleteMany({ expires_at: { $lte: now } });

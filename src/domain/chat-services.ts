@@ -8,6 +8,7 @@ import { GroupReadStates } from "./group-read-states.ts";
 import { GroupsService } from "./groups.service.ts";
 import { MessageLifecycleService } from "./message-lifecycle.service.ts";
 import { MessageWriter } from "./message-writer.ts";
+import { MessageSearch, type MessageTermsRepo } from "./message-search.ts";
 import { MessagesService } from "./messages.service.ts";
 import { noopPublisher, type ChatPublisher, type ConversationsRepo, type MessagesRepo, type UsersRepo } from "./ports.ts";
 import type { PresenceRegistry } from "./presence-registry.ts";
@@ -15,6 +16,7 @@ import { PresenceService } from "./presence.service.ts";
 import { SyncService } from "./sync.service.ts";
 import { TypingService } from "./typing.service.ts";
 import { UsersService } from "./users.service.ts";
+import type { MessageHooks } from "./webhook-outbox.ts";
 
 export interface ChatServices {
   users: UsersService;
@@ -25,6 +27,8 @@ export interface ChatServices {
   presence: PresenceService;
   typing: TypingService;
   sync: SyncService;
+  /** Message search; `search.searchIndex.edited/deleted` keep the index right on edits and deletes. */
+  search: MessageSearch;
   setPublisher(p: ChatPublisher): void;
 }
 
@@ -40,10 +44,14 @@ export interface ChatServiceOptions {
   presenceRegistry?: PresenceRegistry;
   /** Several processes create conversations (cluster mode): per-process caches of derived data are off. */
   shared?: boolean;
+  /** A search-index write failed after an edit or delete was stored (logged by the caller). */
+  onSearchIndexError?: (err: unknown) => void;
+  /** Asked while a message is built (the webhook outbox); default: none. */
+  messageHooks?: MessageHooks;
 }
 
 export function createChatServices(
-  repos: { users: UsersRepo; conversations: ConversationsRepo; messages: MessagesRepo },
+  repos: { users: UsersRepo; conversations: ConversationsRepo; messages: MessagesRepo; messageTerms: MessageTermsRepo },
   opts: ChatServiceOptions,
 ): ChatServices {
   let publisher: ChatPublisher = noopPublisher;
@@ -54,15 +62,21 @@ export function createChatServices(
   const writer = new MessageWriter(repos.conversations, repos.messages, opts.writeConcurrency, opts.isDatabaseUp, groupStates);
   const conversations = new ConversationsService(repos.conversations, repos.messages, users, pub, writer);
   conversations.perProcessCaches = !opts.shared;
+  users.onProfileChanged(async (u) => pub().userUpdated(u, await conversations.contactsOf(u.email)));
+  const search = new MessageSearch(repos.messageTerms, opts.shared === true, opts.onSearchIndexError, async (id, email) =>
+    (await conversations.membersOf(id)).includes(email),
+  );
+  conversations.onMembershipChanged((_id, affected) => search.forget(affected));
   return {
     users,
     conversations,
-    messages: new MessagesService(repos.messages, users, conversations, pub, writer, opts.isDatabaseUp),
+    messages: new MessagesService(repos.messages, users, conversations, pub, writer, opts.isDatabaseUp, opts.messageHooks),
     groups: new GroupsService(repos.conversations, users, conversations, pub, opts.groupMaxMembers),
-    lifecycle: new MessageLifecycleService(repos.messages, repos.conversations, conversations, writer, pub),
+    lifecycle: new MessageLifecycleService(repos.messages, repos.conversations, conversations, writer, pub, search.searchIndex),
     presence: new PresenceService(repos.users, conversations, pub, opts.presenceRegistry),
     typing: new TypingService(conversations, pub, opts.typingTtlMs),
     sync: new SyncService(repos.conversations, repos.messages),
+    search,
     setPublisher(p) {
       publisher = p;
     },

@@ -107,6 +107,7 @@ export const ErrorEventSchema = z.strictObject({
   retry_after_ms: z.number().int().min(0).optional().describe("RATE_LIMITED: when the budget has room again"),
 });
 export const TokenExpiringSchema = z.strictObject({ expires_at: IsoDateSchema });
+export const UserUpdatedSchema = z.strictObject({ email: z.string(), name: z.string(), profile_image: z.string().nullable() });
 
 export interface ServerEventSpec {
   payload: z.ZodType;
@@ -185,6 +186,11 @@ export const serverEvents = {
     payload: ReactionUpdatedSchema,
     summary: "A message's reactions changed",
     audience: "every socket of every member",
+  },
+  user_updated: {
+    payload: UserUpdatedSchema,
+    summary: "A contact's name or profile image changed (PATCH /api/users/me, or the host's admin API)",
+    audience: "users who share a conversation with that user",
   },
   token_expiring: {
     payload: TokenExpiringSchema,

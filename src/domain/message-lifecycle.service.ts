@@ -10,6 +10,7 @@
 import { AppError } from "../errors.ts";
 import type { ConversationsService } from "./conversations.service.ts";
 import type { MessageWriter } from "./message-writer.ts";
+import type { SearchIndex } from "./message-search.ts";
 import type { ChatPublisher, ConversationsRepo, MessagesRepo } from "./ports.ts";
 import type { Conversation, Message, Reactions } from "./types.ts";
 
@@ -26,6 +27,8 @@ export class MessageLifecycleService {
     private readonly conversations: ConversationsService,
     private readonly writer: MessageWriter,
     private readonly publisher: () => ChatPublisher,
+    /** Message search: told after an edit or delete is stored (it never fails the change). */
+    private readonly searchIndex: SearchIndex,
   ) {}
 
   async edit(caller: string, id: string, text: string): Promise<Message> {
@@ -40,6 +43,7 @@ export class MessageLifecycleService {
       return m;
     });
     if (!edited) throw notFound();
+    await this.searchIndex.edited(message, edited);
     this.publisher().messageEdited(edited, conversation.participants);
     return edited;
   }
@@ -57,6 +61,7 @@ export class MessageLifecycleService {
       return m;
     });
     if (!deleted) throw notFound();
+    await this.searchIndex.deleted(message);
     this.publisher().messageDeleted(deleted, conversation.participants);
     return deleted;
   }

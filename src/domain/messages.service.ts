@@ -13,6 +13,7 @@ import type { ChatPublisher, MessagesRepo } from "./ports.ts";
 import type { SendMessageInput } from "./schemas.ts";
 import type { Conversation, Message } from "./types.ts";
 import type { UsersService } from "./users.service.ts";
+import { noMessageHooks, type MessageHooks } from "./webhook-outbox.ts";
 
 export interface Sender {
   email: string;
@@ -23,6 +24,8 @@ export interface Sender {
 interface Target {
   id: string;
   recipientIndex: 0 | 1 | null;
+  /** Every member but the sender (the webhook outbox asks which of them are offline). */
+  recipients: string[];
 }
 
 export interface SendResult {
@@ -45,6 +48,7 @@ export class MessagesService {
     private readonly publisher: () => ChatPublisher,
     private readonly writer: MessageWriter,
     private readonly isDatabaseUp: () => boolean = () => true,
+    private readonly hooks: MessageHooks = noMessageHooks,
   ) {}
 
   /**
@@ -96,18 +100,24 @@ export class MessagesService {
   private async resolveConversation(sender: Sender, input: SendMessageInput): Promise<Target> {
     if (input.conversation_id !== undefined) {
       const c = await this.conversations.requireMember(input.conversation_id, sender.email);
-      if (c.conversation_type === "group") return { id: c.id, recipientIndex: null };
-      return { id: c.id, recipientIndex: c.participants[0] === sender.email ? 1 : 0 };
+      const recipients = c.participants.filter((p) => p !== sender.email);
+      if (c.conversation_type === "group") return { id: c.id, recipientIndex: null, recipients };
+      return { id: c.id, recipientIndex: c.participants[0] === sender.email ? 1 : 0, recipients };
     }
     const to = input.to_email!;
     await this.users.requireExists(to);
     // Participants are stored as the sorted pair, so the recipient's index follows from the emails.
-    return { id: await this.conversations.directIdFor(sender.email, to), recipientIndex: to < sender.email ? 0 : 1 };
+    const id = await this.conversations.directIdFor(sender.email, to);
+    return { id, recipientIndex: to < sender.email ? 0 : 1, recipients: [to] };
   }
 
   private async store(sender: Sender, input: SendMessageInput, target: Target, turn: Turn): Promise<SendResult> {
     const conversationId = target.id;
     if (input.reply_to) await this.requireInConversation(input.reply_to, conversationId);
+    const timestamp = new Date();
+    // Webhook deliveries are decided now and stored with the message (webhook-outbox.ts).
+    const owed = this.hooks.outboxFor(sender.email, target.recipients, timestamp);
+    const outbox = owed instanceof Promise ? await owed : owed;
     await turn.ready;
     const writing = this.writer.write({
       conversationId,
@@ -118,9 +128,10 @@ export class MessagesService {
         sender_name: sender.name,
         message: input.message,
         message_type: input.message_type,
-        timestamp: new Date(),
+        timestamp,
         reply_to: input.reply_to,
         client_id: input.client_id,
+        outbox,
       },
     });
     // Queued: the next send of this origin may queue behind it while this one is written.

@@ -3,6 +3,7 @@
  * implements the repositories; the realtime gateway implements the publisher.
  */
 import type { Conversation, MemberState, Message, MessageType, Reactions, Role, User } from "./types.ts";
+import type { Outbox } from "./webhook-outbox.ts";
 
 export interface UsersRepo {
   /**
@@ -80,6 +81,8 @@ export interface NewMessage {
   reply_to: string | null;
   client_id: string | null;
   seq: number;
+  /** Webhook deliveries this message owes (webhook-outbox.ts), stored in the same document. */
+  outbox?: Outbox | null;
 }
 
 export interface MessagesRepo {
@@ -123,6 +126,8 @@ export interface ChatPublisher {
   reactionUpdated(message: Message, to: string[]): void;
   /** `audience`: the users who share a conversation with `email`. */
   presenceChanged(email: string, online: boolean, lastSeen: Date | null, audience: string[]): void;
+  /** A user's public profile changed; `audience`: the users who share a conversation with them. */
+  userUpdated(user: { email: string; name: string; profile_image: string | null }, audience: string[]): void;
 }
 
 export const noopPublisher: ChatPublisher = {
@@ -136,4 +141,5 @@ export const noopPublisher: ChatPublisher = {
   messageEdited() {},
   messageDeleted() {},
   reactionUpdated() {},
+  userUpdated() {},
 };

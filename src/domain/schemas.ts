@@ -28,6 +28,17 @@ export const UpdateProfileSchema = LoginSchema.pick({ name: true, profile_image:
   .partial()
   .refine((v) => v.name !== undefined || v.profile_image !== undefined, { message: "give name or profile_image" });
 
+/** A user as the host application sends it (admin API); `disabled` absent: left as it is. */
+export const AdminUserBodySchema = z.object({
+  name: z.string().trim().min(1).max(100),
+  profile_image: LoginSchema.shape.profile_image,
+  disabled: z.boolean().optional(),
+});
+export const AdminUserSchema = AdminUserBodySchema.extend({ email: EmailSchema });
+export const ADMIN_BATCH_MAX = 1000;
+export const AdminBatchSchema = z.object({ users: z.array(AdminUserSchema).min(1).max(ADMIN_BATCH_MAX) });
+export type AdminUserInput = z.infer<typeof AdminUserSchema>;
+
 export const StartConversationSchema = z.object({ to_email: EmailSchema });
 
 const messageText = (maxLength: number) =>

@@ -58,12 +58,24 @@ export class UsersService {
     this.synced.set(p.email, key);
   }
 
-  /** Changes one's own name and/or image. */
+  /** Changes one's own name and/or image (contacts hear of it through the profile-change listener). */
   async updateProfile(email: string, changes: { name?: string; profile_image?: string | null }): Promise<User> {
     const user = await this.repo.updateProfile(email, changes);
     if (!user) throw new AppError("USER_NOT_FOUND", "user not found");
     this.remember(user);
+    await this.profileChanged?.(user);
     return user;
+  }
+
+  private profileChanged?: (user: User) => Promise<void>;
+  /** Set once by chat-services.ts (it announces `user_updated` to the contacts). */
+  onProfileChanged(fn: (user: User) => Promise<void>): void {
+    this.profileChanged = fn;
+  }
+
+  /** The user, or null (no cache: the admin API compares before and after). */
+  find(email: string): Promise<User | null> {
+    return this.repo.findByEmail(email);
   }
 
   /** Whether the email belongs to a registered user. */

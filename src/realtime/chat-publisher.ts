@@ -94,5 +94,10 @@ export function createChatPublisher(io: SocketIOServer): ChatPublisher {
         reactions: message.reactions,
       } satisfies Payload<"reaction_updated">);
     },
+    userUpdated(user, audience) {
+      if (audience.length === 0) return;
+      const { email, name, profile_image } = user;
+      io.to(audience.map(userRoom)).emit("user_updated", { email, name, profile_image } satisfies Payload<"user_updated">);
+    },
   };
 }

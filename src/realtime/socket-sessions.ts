@@ -8,7 +8,7 @@
  */
 import { z } from "zod";
 import type { Authenticator } from "../auth/identity.ts";
-import type { RevocationStore } from "../auth/revocations.ts";
+import { disabledUserKey, type RevocationStore } from "../auth/revocations.ts";
 import { AppError } from "../errors.ts";
 import type { Logger } from "../logger.ts";
 import { userRoom } from "./chat-publisher.ts";
@@ -40,7 +40,7 @@ export function createSocketSessions(o: {
   warnBeforeMs: number;
   log: Logger;
 }): SocketSessions {
-  const terminate = (u: SocketUser, code: "TOKEN_EXPIRED" | "UNAUTHORIZED", message: string) => {
+  const terminate = (u: SocketUser, code: "TOKEN_EXPIRED" | "UNAUTHORIZED" | "USER_DISABLED", message: string) => {
     o.log.debug("socket session ended", { sid: u.socket.id, email: u.email, code });
     u.socket.emit("error", { message, code });
     u.socket.disconnect();
@@ -50,9 +50,13 @@ export function createSocketSessions(o: {
     expire: (u) => terminate(u, "TOKEN_EXPIRED", "token expired"),
   });
   o.revocations.onRevoked((jti, email) => {
+    // A disabled user (admin API) loses every socket; a logout only the sockets of that token.
+    const wholeUser = jti === disabledUserKey(email);
     for (const s of [...(o.nsp.adapter.members(userRoom(email)) ?? [])]) {
       const u = s.data.user as SocketUser | undefined;
-      if (u?.jti === jti) terminate(u, "UNAUTHORIZED", "token revoked");
+      if (!u) continue;
+      if (wholeUser) terminate(u, "USER_DISABLED", "user is disabled");
+      else if (u.jti === jti) terminate(u, "UNAUTHORIZED", "token revoked");
     }
   });
   return {

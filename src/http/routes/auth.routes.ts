@@ -6,7 +6,7 @@
  */
 import { createRoute, OpenAPIHono, z } from "@hono/zod-openapi";
 import type { AuthMode } from "../../auth/identity.ts";
-import type { RevocationStore } from "../../auth/revocations.ts";
+import { disabledUserKey, type RevocationStore } from "../../auth/revocations.ts";
 import type { Tokens } from "../../auth/tokens.ts";
 import type { UsersService } from "../../domain/users.service.ts";
 import { LoginSchema } from "../../domain/schemas.ts";
@@ -36,7 +36,7 @@ const login = createRoute({
     200: okJson(LoginResponseSchema, "Access token and the user"),
     ...errorResponses,
     401: errorResponse("INVALID_API_KEY: missing or wrong X-API-Key (trusted mode)"),
-    403: errorResponse("LOGIN_DISABLED: AUTH_MODE=jwt"),
+    403: errorResponse("LOGIN_DISABLED: AUTH_MODE=jwt; USER_DISABLED: the host disabled this user (admin API)"),
     ...rateLimited,
   },
 });
@@ -78,6 +78,7 @@ export function authRoutes(d: AuthRoutesDeps) {
         throw new AppError("INVALID_API_KEY", "missing or invalid X-API-Key");
       }
       const input = c.req.valid("json");
+      if (d.revocations.isRevoked(disabledUserKey(input.email))) throw new AppError("USER_DISABLED", "user is disabled");
       if (!hostCall && !(await d.users.exists(input.email))) {
         const signup = await d.signupPerIp.take(ip);
         if (!signup.ok) tooManyRequests(c, signup, d.log, "signup_per_ip", ip);
