@@ -6,7 +6,7 @@
  */
 import { startMeter } from "./cpu.ts";
 import { RawEioClient } from "./raw-eio.ts";
-import { connectMany, now, percentile, waitUntil } from "./util.ts";
+import { connectMany, now, pacedSends, percentile, waitUntil } from "./util.ts";
 
 export interface ChatConfig {
   scenario: "chat";
@@ -46,32 +46,14 @@ export async function chat(c: ChatConfig): Promise<Record<string, unknown>> {
     received = 0;
     latencies.length = 0;
 
-    let acked = 0;
-    let failed = 0;
-    let sent = 0;
-    const total = Math.ceil((c.rate * c.durationMs) / 1000);
-    const inflight: Promise<void>[] = [];
     const meter = startMeter(c.serverPid);
-    const t0 = now();
-    while (now() - t0 < c.durationMs) {
-      const due = Math.min(Math.floor(((now() - t0) * c.rate) / 1000), total);
-      for (; sent < due; sent++) {
-        const pair = sent % pairs;
-        const forward = Math.floor(sent / pairs) % 2 === 0;
-        const from = forward ? 2 * pair : 2 * pair + 1;
-        const to = forward ? 2 * pair + 1 : 2 * pair;
-        inflight.push(
-          clients[from]!.request("send_message", { to_email: c.users[to]!.email, message: `m:${to}:${now()}` }, c.ackTimeoutMs).then(
-            (f) => void (f.includes('"ok":true') ? acked++ : failed++),
-            () => void failed++,
-          ),
-        );
-      }
-      await Bun.sleep(2);
-    }
-    const offeredSeconds = (now() - t0) / 1000;
-    await Promise.all(inflight);
-    const allSeconds = (now() - t0) / 1000;
+    const { sent, acked, failed, offeredSeconds, allSeconds } = await pacedSends(c.rate, c.durationMs, (i) => {
+      const pair = i % pairs;
+      const forward = Math.floor(i / pairs) % 2 === 0;
+      const from = forward ? 2 * pair : 2 * pair + 1;
+      const to = forward ? 2 * pair + 1 : 2 * pair;
+      return clients[from]!.request("send_message", { to_email: c.users[to]!.email, message: `m:${to}:${now()}` }, c.ackTimeoutMs);
+    });
     const cpu = meter();
     await waitUntil(() => received >= acked, 5000);
     latencies.sort((a, b) => a - b);

@@ -8,7 +8,7 @@
  */
 import { startMeter } from "./cpu.ts";
 import { RawEioClient } from "./raw-eio.ts";
-import { connectMany, now, percentile, waitUntil } from "./util.ts";
+import { connectMany, now, pacedSends, percentile, waitUntil } from "./util.ts";
 
 export interface GroupConfig {
   scenario: "group";
@@ -55,27 +55,10 @@ export async function group(c: GroupConfig): Promise<Record<string, unknown>> {
     received = 0;
     notifications = 0;
 
-    let acked = 0;
-    let failed = 0;
-    let sent = 0;
-    const total = Math.ceil((c.rate * c.durationMs) / 1000);
-    const inflight: Promise<void>[] = [];
     const meter = startMeter(c.serverPid);
-    const t0 = now();
-    while (now() - t0 < c.durationMs) {
-      const due = Math.min(Math.floor(((now() - t0) * c.rate) / 1000), total);
-      for (; sent < due; sent++) {
-        const from = clients[sent % c.senders]!;
-        inflight.push(
-          from.request("send_message", { conversation_id: c.conversationId, message: `g:${now()}` }, c.ackTimeoutMs).then(
-            (f) => void (f.includes('"ok":true') ? acked++ : failed++),
-            () => void failed++,
-          ),
-        );
-      }
-      await Bun.sleep(2);
-    }
-    await Promise.all(inflight);
+    const { sent, acked, failed } = await pacedSends(c.rate, c.durationMs, (i) =>
+      clients[i % c.senders]!.request("send_message", { conversation_id: c.conversationId, message: `g:${now()}` }, c.ackTimeoutMs),
+    );
     const cpu = meter();
     // Every member gets each message (the sender's own sockets too, as in a chat client).
     const expected = acked * clients.length;

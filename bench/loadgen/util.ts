@@ -30,3 +30,40 @@ export async function waitUntil(done: () => boolean, ms: number): Promise<boolea
   while (!done() && now() < end) await Bun.sleep(5);
   return done();
 }
+
+export interface PacedResult {
+  sent: number;
+  acked: number;
+  failed: number;
+  /** Seconds from the first send to the last one offered, and to the last answer. */
+  offeredSeconds: number;
+  allSeconds: number;
+}
+
+/**
+ * Sends at a fixed rate for `durationMs` (request `i` by `send(i)`, which resolves with the ack frame) and waits
+ * for every answer: an ack with "ok":true counts as acked, anything else (an error ack, a timeout) as failed.
+ */
+export async function pacedSends(rate: number, durationMs: number, send: (i: number) => Promise<string>): Promise<PacedResult> {
+  let acked = 0;
+  let failed = 0;
+  let sent = 0;
+  const total = Math.ceil((rate * durationMs) / 1000);
+  const inflight: Promise<void>[] = [];
+  const t0 = now();
+  while (now() - t0 < durationMs) {
+    const due = Math.min(Math.floor(((now() - t0) * rate) / 1000), total);
+    for (; sent < due; sent++) {
+      inflight.push(
+        send(sent).then(
+          (f) => void (f.includes('"ok":true') ? acked++ : failed++),
+          () => void failed++,
+        ),
+      );
+    }
+    await Bun.sleep(2);
+  }
+  const offeredSeconds = (now() - t0) / 1000;
+  await Promise.all(inflight);
+  return { sent, acked, failed, offeredSeconds, allSeconds: (now() - t0) / 1000 };
+}

@@ -63,6 +63,17 @@ export function toConversation(d: ConversationDoc, reader?: MemberState | null):
   };
 }
 
+/** The activity fields of a conversation nobody has written in yet. */
+const noActivityYet = (now: Date) => ({
+  created_at: now,
+  last_message: null,
+  last_message_time: null,
+  last_message_sender: null,
+  last_activity: now,
+  last_seq: 0,
+  message_count: 0,
+});
+
 export function createConversationsRepo(col: Collection<ConversationDoc>, members: Collection<MemberDoc>): ConversationsRepo {
   const findDirect = async (pair: [string, string]) => {
     const d = await col.findOne({ _id: directId(pair) });
@@ -83,13 +94,7 @@ export function createConversationsRepo(col: Collection<ConversationDoc>, member
         participants: pair,
         direct_key: directKey(pair),
         conversation_type: "direct",
-        created_at: now,
-        last_message: null,
-        last_message_time: null,
-        last_message_sender: null,
-        last_activity: now,
-        last_seq: 0,
-        message_count: 0,
+        ...noActivityYet(now),
         unread: [0, 0],
         last_read_at: [null, null],
       };
@@ -112,13 +117,7 @@ export function createConversationsRepo(col: Collection<ConversationDoc>, member
         title,
         roles,
         version: 0,
-        created_at: now,
-        last_message: null,
-        last_message_time: null,
-        last_message_sender: null,
-        last_activity: now,
-        last_seq: 0,
-        message_count: 0,
+        ...noActivityYet(now),
       };
       await addMembers(members, doc._id.toHexString(), participants, now, 0);
       await col.insertOne(doc);

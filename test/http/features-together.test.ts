@@ -52,7 +52,7 @@ beforeAll(async () => {
     WEBHOOK_POLL_MS: "20",
     WEBHOOK_BACKOFF_MS: "20",
   });
-  [ada, bob, cy, dee] = await Promise.all(["ada", "bob", "cy", "dee"].map((n) => login(s, `${n}@together.test`, n)));
+  [ada, bob, cy, dee] = (await Promise.all(["ada", "bob", "cy", "dee"].map((n) => login(s, `${n}@together.test`, n)))) as [TestUser, TestUser, TestUser, TestUser];
   const r = await api(s, "POST", "/api/conversations", {
     token: ada.token,
     body: { conversation_type: "group", title: "crew", members: [bob.email, cy.email, dee.email] },
