@@ -16,6 +16,7 @@ import type { Conversation, MemberState, Role } from "../domain/types.ts";
 import { derivedId, isDuplicateKey, parseId } from "./ids.ts";
 import { addMembers, conversationIdsOf, memberId, membersOf, toMemberState } from "./members.ts";
 import type { ConversationDoc, MemberDoc } from "./mongo.ts";
+import { ONE_BATCH } from "./reads.ts";
 
 export const directKey = (pair: [string, string]) => `${pair[0]}\n${pair[1]}`;
 export const directId = (pair: [string, string]) => derivedId("direct", directKey(pair));
@@ -170,8 +171,7 @@ export function createConversationsRepo(col: Collection<ConversationDoc>, member
       const stateById = new Map(mine.map((m) => [m.conversation_id, toMemberState(m)]));
       const ids = mine.flatMap((m) => parseId(m.conversation_id) ?? []);
       if (ids.length === 0) return [];
-      // One batch: past 101 conversations the driver's default first batch would cost a getMore round trip.
-      const docs = await col.find({ _id: { $in: ids } }, { batchSize: ids.length }).toArray();
+      const docs = await col.find({ _id: { $in: ids } }, ONE_BATCH).toArray();
       return docs
         // A member doc may briefly outlive (or precede) the membership itself: the conversation's list decides.
         .filter((d) => d.closed !== true && d.participants.includes(email))

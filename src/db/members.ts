@@ -7,6 +7,7 @@ import type { Collection } from "mongodb";
 import type { MemberState } from "../domain/types.ts";
 import { derivedId, duplicatePositions } from "./ids.ts";
 import type { Collections, MemberDoc } from "./mongo.ts";
+import { ONE_BATCH } from "./reads.ts";
 
 export const memberId = (conversationId: string, user: string) => derivedId("member", conversationId, user);
 
@@ -33,7 +34,7 @@ export const toMemberState = (d: MemberDoc): MemberState => ({
 
 /** Every member of a conversation (the scalar_conversation_user index). */
 export async function membersOf(col: Collection<MemberDoc>, conversationId: string): Promise<MemberState[]> {
-  return (await col.find({ conversation_id: conversationId }).toArray()).map(toMemberState);
+  return (await col.find({ conversation_id: conversationId }, ONE_BATCH).toArray()).map(toMemberState);
 }
 
 async function insertIgnoringDuplicates(col: Collection<MemberDoc>, docs: MemberDoc[]): Promise<void> {
@@ -46,7 +47,7 @@ async function insertIgnoringDuplicates(col: Collection<MemberDoc>, docs: Member
 
 /** The user's membership documents (their conversations and read pointers). */
 export async function conversationIdsOf(col: Collection<MemberDoc>, user: string): Promise<MemberDoc[]> {
-  return col.find({ user }).toArray();
+  return col.find({ user }, ONE_BATCH).toArray();
 }
 
 /**

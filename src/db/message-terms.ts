@@ -17,6 +17,7 @@ import { derivedId, duplicatePositions, parseId } from "./ids.ts";
 import { conversationIdsOf } from "./members.ts";
 import { toMessage } from "./messages.repo.ts";
 import type { Collections, MemberDoc, MessageDoc } from "./mongo.ts";
+import { ONE_BATCH } from "./reads.ts";
 
 export interface MessageTermDoc {
   _id: ReturnType<typeof derivedId>;
@@ -60,13 +61,13 @@ export function createMessageTermsRepo(
         k: keys.length === 1 ? keys[0]! : { $in: keys },
         ...(before ? { s: { $lt: before } } : {}),
       };
-      const docs = await col.find(filter, { projection: { s: 1 } }).sort({ s: -1 }).limit(limit).toArray();
+      const docs = await col.find(filter, { projection: { s: 1 }, ...ONE_BATCH }).sort({ s: -1 }).limit(limit).toArray();
       return docs.map((d) => ({ messageId: d.s.slice(14), position: d.s }));
     },
     async messages(ids) {
       const oids = ids.flatMap((id) => parseId(id) ?? []);
       if (oids.length === 0) return [];
-      return (await messages.find({ _id: { $in: oids } }).toArray()).map(toMessage);
+      return (await messages.find({ _id: { $in: oids } }, ONE_BATCH).toArray()).map(toMessage);
     },
     async replace(before, after) {
       const old = new Set(termsOf(before.message));

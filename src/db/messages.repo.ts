@@ -8,6 +8,7 @@ import type { MessagesRepo } from "../domain/ports.ts";
 import type { Message, MessageType, Reactions } from "../domain/types.ts";
 import { derivedId, duplicatePositions, parseId } from "./ids.ts";
 import type { MessageDoc } from "./mongo.ts";
+import { ONE_BATCH } from "./reads.ts";
 
 const clientMessageId = (sender: string, clientId: string) => derivedId("message", sender, clientId);
 
@@ -77,11 +78,11 @@ export function createMessagesRepo(col: Collection<MessageDoc>, afterInsert?: (c
       return d ? toMessage(d) : null;
     },
     async pageNewestFirst(conversationId, skip, limit) {
-      const docs = await col.find({ conversation_id: conversationId }).sort({ seq: -1 }).skip(skip).limit(limit).toArray();
+      const docs = await col.find({ conversation_id: conversationId }, ONE_BATCH).sort({ seq: -1 }).skip(skip).limit(limit).toArray();
       return docs.map(toMessage);
     },
     async pageBefore(conversationId, beforeSeq, limit) {
-      const docs = await col.find({ conversation_id: conversationId, seq: { $lt: beforeSeq } }).sort({ seq: -1 }).limit(limit).toArray();
+      const docs = await col.find({ conversation_id: conversationId, seq: { $lt: beforeSeq } }, ONE_BATCH).sort({ seq: -1 }).limit(limit).toArray();
       return docs.map(toMessage);
     },
     async countAfter(conversationId, afterSeq, by) {
@@ -130,7 +131,7 @@ export function createMessagesRepo(col: Collection<MessageDoc>, afterInsert?: (c
       throw new Error("reactions: too much contention");
     },
     async pageAfter(conversationId, afterSeq, limit) {
-      const docs = await col.find({ conversation_id: conversationId, seq: { $gt: afterSeq } }).sort({ seq: 1 }).limit(limit).toArray();
+      const docs = await col.find({ conversation_id: conversationId, seq: { $gt: afterSeq } }, ONE_BATCH).sort({ seq: 1 }).limit(limit).toArray();
       return docs.map(toMessage);
     },
   };

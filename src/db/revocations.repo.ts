@@ -5,6 +5,7 @@
  */
 import type { Collection } from "mongodb";
 import type { RevocationsRepo } from "../auth/revocations.ts";
+import { ONE_BATCH } from "./reads.ts";
 
 export interface RevocationDoc {
   _id: string;
@@ -29,7 +30,7 @@ export function createRevocationsRepo(col: Collection<RevocationDoc>): Revocatio
     async listActive(now) {
       // Where TTL indexes are not supported (FerretDB), expired revocations go here, at each start.
       await col.deleteMany({ expires_at: { $lte: now } });
-      const docs = await col.find({ expires_at: { $gt: now } }).toArray();
+      const docs = await col.find({ expires_at: { $gt: now } }, ONE_BATCH).toArray();
       return docs.map((d) => ({ jti: d._id, expiresAt: d.expires_at }));
     },
   };

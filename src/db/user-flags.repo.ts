@@ -3,6 +3,7 @@ import type { Collection } from "mongodb";
 import type { UserFlagsRepo } from "../domain/user-admin.service.ts";
 import { derivedId } from "./ids.ts";
 import type { UserDoc } from "./mongo.ts";
+import { ONE_BATCH } from "./reads.ts";
 
 const userId = (email: string) => derivedId("user", email);
 
@@ -14,7 +15,7 @@ export function createUserFlagsRepo(users: Collection<UserDoc>): UserFlagsRepo {
     },
     async disabledAmong(emails) {
       if (emails.length === 0) return new Set();
-      const docs = await users.find({ _id: { $in: emails.map(userId) }, disabled: true }, { projection: { email: 1 } }).toArray();
+      const docs = await users.find({ _id: { $in: emails.map(userId) }, disabled: true }, { projection: { email: 1 }, ...ONE_BATCH }).toArray();
       return new Set(docs.map((d) => d.email));
     },
   };

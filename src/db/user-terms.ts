@@ -10,6 +10,7 @@
 import type { Collection } from "mongodb";
 import { derivedId, duplicatePositions } from "./ids.ts";
 import type { Collections, UserDoc, UserTermDoc } from "./mongo.ts";
+import { ONE_BATCH } from "./reads.ts";
 
 const MIGRATION = "user_terms_v1";
 /** Longer names and emails are searchable by their first this many characters. */
@@ -53,7 +54,7 @@ export async function emailsMatching(col: Collection<UserTermDoc>, text: string,
   for (let i = 0; i < MAX_PAGES && found.size < limit; i++) {
     const docs = await col
       // U+10FFFF sorts after every character (strings compare by UTF-8 bytes), so the range holds every extension of p.
-      .find({ term: { $gte: p, $lt: `${p}\u{10FFFF}` } })
+      .find({ term: { $gte: p, $lt: `${p}\u{10FFFF}` } }, ONE_BATCH)
       .sort({ term: 1 })
       .skip(i * page)
       .limit(page)

@@ -5,6 +5,7 @@ import type { User } from "../domain/types.ts";
 import { derivedId } from "./ids.ts";
 import type { UserDoc, UserTermDoc } from "./mongo.ts";
 import { emailsMatching, indexUserTerms } from "./user-terms.ts";
+import { ONE_BATCH } from "./reads.ts";
 
 const userId = (email: string) => derivedId("user", email);
 
@@ -47,7 +48,7 @@ export function createUsersRepo(users: Collection<UserDoc>, terms: Collection<Us
     async search(text, excludeEmail, limit) {
       const emails = (await emailsMatching(terms, text, limit + 1)).filter((e) => e !== excludeEmail).slice(0, limit);
       if (emails.length === 0) return [];
-      const docs = await users.find({ _id: { $in: emails.map(userId) } }).toArray();
+      const docs = await users.find({ _id: { $in: emails.map(userId) } }, ONE_BATCH).toArray();
       return docs.map(toUser).sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : a.email < b.email ? -1 : 1));
     },
     async setPresence(email, online, at) {
@@ -55,7 +56,7 @@ export function createUsersRepo(users: Collection<UserDoc>, terms: Collection<Us
     },
     async findPresence(emails) {
       if (emails.length === 0) return [];
-      const docs = await users.find({ _id: { $in: emails.map(userId) } }).toArray();
+      const docs = await users.find({ _id: { $in: emails.map(userId) } }, ONE_BATCH).toArray();
       return docs.map(toUser);
     },
     async resetAllOffline(at) {

@@ -13,6 +13,7 @@ import type { FailedDelivery, PendingDelivery } from "../domain/webhook-outbox.t
 import { parseId } from "./ids.ts";
 import { toMessage } from "./messages.repo.ts";
 import type { MessageDoc } from "./mongo.ts";
+import { ONE_BATCH } from "./reads.ts";
 
 export interface DueOutbox {
   messageId: string;
@@ -33,7 +34,7 @@ export interface OutboxRepo {
 export function createOutboxRepo(col: Collection<MessageDoc>): OutboxRepo {
   return {
     async due(now, limit) {
-      const docs = await col.find({ webhook_due: { $lte: now } }).sort({ webhook_due: 1 }).limit(limit).toArray();
+      const docs = await col.find({ webhook_due: { $lte: now } }, ONE_BATCH).sort({ webhook_due: 1 }).limit(limit).toArray();
       return docs.map((d) => ({ messageId: d._id.toHexString(), due: d.webhook_due!, message: toMessage(d), deliveries: d.webhooks ?? [] }));
     },
     async claim(item, leaseUntil) {
