@@ -10,7 +10,7 @@
  * conversation), and sends (sequential latency, then throughput with 20 in flight).
  * Ends with `history p50 ratio <largest>/<smallest>: X.XX`.
  */
-import { mkdtempSync } from "node:fs";
+import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { connectDatabase } from "../../src/db/mongo.ts";
@@ -140,7 +140,8 @@ async function measure(mongoUrl: string, plan: SeedPlan) {
 
 const f = (x: number, d = 1) => x.toFixed(d);
 let mongoUrl = process.env.MONGODB_URL ?? "";
-const own = mongoUrl ? null : await startEmbeddedDb({ dataDir: mkdtempSync(join(tmpdir(), "bench-data-")), projectRoot: root });
+const dataDir = mkdtempSync(join(tmpdir(), "bench-data-"));
+const own = mongoUrl ? null : await startEmbeddedDb({ dataDir, projectRoot: root });
 if (own) mongoUrl = own.url;
 const rows = [];
 try {
@@ -150,6 +151,8 @@ try {
   }
 } finally {
   await own?.stop();
+  // Millions of documents: gigabytes of SQLite files; never leave them behind.
+  rmSync(dataDir, { recursive: true, force: true });
 }
 console.log("| messages | start-up s | history page p50/p99 ms | deep page (cursor) p50/p99 | list of 200 p50/p99 | user search p50/p99 | message search, 1 word p50/p99 | every message matches | in one conversation | send p50/p99 ms | sends/s (20 in flight) |");
 console.log("|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|");

@@ -58,27 +58,16 @@ async function bulk<T extends Document>(col: Collection<T>, docs: Iterable<T>): 
   return n;
 }
 
-/** The search terms of every stored message, read back in _id order, written in batches. */
-async function bulkTerms(c: Collections): Promise<number> {
-  async function* docs() {
-    for await (const d of c.messages.find({})) yield* termDocsOf(toMessage(d));
+/**
+ * The search terms of the messages as they are generated, written after each batch of messages. Never by reading
+ * the messages back: a cursor open across millions of inserts pins SQLite's snapshot, so FerretDB's write-ahead log
+ * cannot be checkpointed and grows without bound (it reached 64 GB at 1M messages).
+ */
+function* withTerms(messages: Iterable<MessageDoc>, terms: Document[]): Generator<MessageDoc> {
+  for (const m of messages) {
+    for (const t of termDocsOf(toMessage(m))) terms.push(t);
+    yield m;
   }
-  let batch: Document[] = [];
-  let n = 0;
-  const inflight: Promise<unknown>[] = [];
-  for await (const d of docs()) {
-    batch.push(d);
-    if (batch.length >= BATCH * 5) {
-      inflight.push(c.messageTerms.insertMany(batch as never[], { ordered: false }));
-      n += batch.length;
-      batch = [];
-      if (inflight.length >= 2) await inflight.shift();
-    }
-  }
-  if (batch.length > 0) inflight.push(c.messageTerms.insertMany(batch as never[], { ordered: false }));
-  n += batch.length;
-  await Promise.all(inflight);
-  return n;
 }
 
 export async function seed(c: Collections, plan: SeedPlan, progress: (s: string) => void): Promise<Seeded> {
@@ -147,8 +136,26 @@ export async function seed(c: Collections, plan: SeedPlan, progress: (s: string)
     }
   }
   progress(`conversations ${await bulk(c.conversations, conversations())}, members ${await bulk(c.members, members())}`);
-  progress(`messages ${await bulk(c.messages, messages())}`);
-  progress(`message search terms ${await bulkTerms(c)}`);
+  // Messages and their terms go in step: after each batch of messages, the terms gathered so far.
+  const messageTerms: Document[] = [];
+  let termCount = 0;
+  const flushTerms = async () => {
+    const batch = messageTerms.splice(0);
+    termCount += batch.length;
+    for (let i = 0; i < batch.length; i += BATCH * 5) await c.messageTerms.insertMany(batch.slice(i, i + BATCH * 5) as never[], { ordered: false });
+  };
+  let written = 0;
+  const chunk: MessageDoc[] = [];
+  for (const m of withTerms(messages(), messageTerms)) {
+    chunk.push(m);
+    if (chunk.length >= BATCH * 5) {
+      written += await bulk(c.messages, chunk.splice(0));
+      await flushTerms();
+    }
+  }
+  written += await bulk(c.messages, chunk.splice(0));
+  await flushTerms();
+  progress(`messages ${written}, message search terms ${termCount}`);
   const hot = convs[0]!;
   return { hotConversationId: hot.id, hotPeer: hot.pair[0] === HOT_USER ? hot.pair[1] : hot.pair[0], seconds: (performance.now() - t0) / 1000 };
 }
