@@ -3,36 +3,23 @@
  * disconnected, messages kept), re-enable, batch, `user_updated` to contacts, audit lines.
  */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { loadConfig } from "../../src/config.ts";
-import type { Logger } from "../../src/logger.ts";
-import { startServer } from "../../src/server.ts";
 import { api, login } from "../helpers/api.ts";
 import { closeAllClients, connectAs, request } from "../helpers/clients.ts";
-import { startTestServer, testMongoUrl, uniqueDbName, type TestServer } from "../helpers/server.ts";
+import { captureLog } from "../helpers/log-capture.ts";
+import { startTestServer, testMongoUrl, type TestServer } from "../helpers/server.ts";
 import { waitFor } from "../helpers/wait.ts";
 
 const KEY = "admin-key-0123456789-0123456789-0123456789";
-const lines: { msg: string; fields: Record<string, unknown> }[] = [];
-const keep = (msg: string, fields: Record<string, unknown> = {}) => void lines.push({ msg, fields });
-const memoryLog: Logger = { debug: keep, info: keep, warn: keep, error: keep };
+// A real logger whose lines the audit assertions read back (parsed JSON: msg and the fields beside it).
+const { log, lines } = captureLog();
 
 let s: TestServer;
 beforeAll(async () => {
-  const cfg = loadConfig({
-    NODE_ENV: "test",
-    HOST: "127.0.0.1",
-    PORT: "0",
-    DATABASE_NAME: uniqueDbName("admin"),
-    JWT_SECRET_KEY: "test-secret-that-is-long-enough-for-hs256-0123456789",
-    AUTH_API_KEYS: KEY,
-  });
-  const server = await startServer(cfg, testMongoUrl(), memoryLog);
-  s = { ...server, cfg, stopAndDrop: async () => {} };
+  s = await startTestServer("admin", { AUTH_API_KEYS: KEY }, testMongoUrl(), log);
 });
 afterAll(async () => {
   closeAllClients();
-  await s.db.db.dropDatabase().catch(() => {});
-  await s.stop();
+  await s.stopAndDrop();
 });
 
 const admin = (method: string, path: string, body?: unknown, key = KEY) => api(s, method, path, { body, headers: key ? { "x-api-key": key } : {} });
@@ -59,7 +46,7 @@ describe("admin user API", () => {
     expect((await admin("PUT", "/api/admin/users/a@example.com", { name: "" })).status).toBe(422);
     expect((await admin("PUT", "/api/admin/users/a@example.com", { name: "A", profile_image: "javascript:x" })).status).toBe(422);
     expect((await admin("PUT", "/api/admin/users/a@example.com", { name: "A", disabled: "yes" })).status).toBe(422);
-    expect(lines.some((l) => l.msg === "audit: admin" && l.fields.action === "put_user" && l.fields.email === "host.user@example.com")).toBe(true);
+    expect(lines.some((l) => l.msg === "audit: admin" && l.action === "put_user" && l.email === "host.user@example.com")).toBe(true);
   });
 
   test("a profile change reaches the contacts as user_updated (admin PUT and PATCH /users/me)", async () => {
