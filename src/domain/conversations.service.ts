@@ -239,11 +239,15 @@ export class ConversationsService {
    */
   async markRead(id: string, caller: string, upToSeq?: number): Promise<ReadResult> {
     const c = await this.getForParticipant(id, caller);
-    if (c.conversation_type === "direct" && upToSeq === undefined) return this.markDirectRead(c, caller);
-    return this.writer.exclusive(id, () => (c.conversation_type === "direct" ? this.markDirectUpTo(c, caller, upToSeq!) : this.markGroupRead(c, caller, upToSeq)));
+    // Every read of a conversation takes the queue (direct ones too): two reads of one user racing (two tabs, one
+    // reading up to a seq, one reading everything) would otherwise leave the pointer of one and the count of the other.
+    return this.writer.exclusive(id, () => {
+      if (c.conversation_type === "group") return this.markGroupRead(c, caller, upToSeq);
+      return upToSeq === undefined ? this.markDirectRead(c, caller) : this.markDirectUpTo(c, caller, upToSeq);
+    });
   }
 
-  /** Everything read: one atomic update; its result's last_seq becomes the pointer (exact also across processes). */
+  /** Everything read: one atomic update; its result's last_seq becomes the pointer. */
   private async markDirectRead(c: Conversation, caller: string): Promise<ReadResult> {
     const at = new Date();
     const updated = await this.repo.markRead(c.id, participantIndex(c, caller) as 0 | 1, at);
@@ -262,8 +266,11 @@ export class ConversationsService {
     if (target <= current) return this.unchanged(fresh, caller, me?.read_at ?? null, current);
     const at = new Date();
     const unread = target === fresh.last_seq ? 0 : await this.messages.countAfter(c.id, target, { notSender: caller });
+    // The pointer first, and the count only if the pointer moved: a read that went further meanwhile (another
+    // process) keeps its own count.
+    const moved = await this.repo.setReadPointer(c.id, caller, { last_read_seq: target, own_since_read: 0, read_at: at });
+    if (!moved) return this.unchanged(fresh, caller, me?.read_at ?? null, current);
     const updated = (await this.repo.markRead(c.id, participantIndex(c, caller) as 0 | 1, at, unread)) ?? fresh;
-    await this.repo.setReadPointer(c.id, caller, { last_read_seq: target, own_since_read: 0, read_at: at });
     this.publisher().conversationRead(updated, caller, at, target);
     return { conversation: updated, read_at: at, last_read_seq: target, unread_count: unread };
   }

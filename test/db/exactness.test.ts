@@ -113,3 +113,28 @@ test("two servers on one database: no lost increment, no duplicate seq", async (
   );
   await checkExact(s2, bob, conversationId, 200, reads);
 }, 60_000);
+
+test("concurrent reads of one user (up to a seq, and everything) with sends between: pointer and unread agree", async () => {
+  const [ada, bob] = await pair();
+  const first = await api(s, "POST", "/api/messages/send", { token: ada.token, body: { to_email: bob.email, message: "0" } });
+  const conversationId: string = first.body.message.conversation_id;
+  for (let round = 0; round < 8; round++) {
+    await Promise.all(
+      Array.from({ length: 60 }, async (_, i) => {
+        if (i % 6 === 0) {
+          expect((await api(s, "POST", "/api/messages/send", { token: ada.token, body: { to_email: bob.email, message: `${round}.${i}` } })).status).toBe(201);
+        } else {
+          const body = i % 2 === 1 ? { up_to_seq: 1 + round * 10 + (i % 10) } : undefined;
+          expect((await api(s, "POST", `/api/conversations/${conversationId}/mark-read`, { token: bob.token, body })).status).toBe(200);
+        }
+      }),
+    );
+    // Whatever the interleaving, the stored count is the other participant's messages after the stored pointer.
+    const state = await api(s, "GET", `/api/conversations/${conversationId}/read-state`, { token: bob.token });
+    const pointer: number = state.body.find((r: { email: string }) => r.email === bob.email).last_read_seq;
+    const list = await api(s, "GET", "/api/conversations", { token: bob.token });
+    const conversation = list.body.find((c: { id: string }) => c.id === conversationId);
+    const sent = 1 + (round + 1) * 10;
+    expect(conversation.unread_count[bob.email]).toBe(sent - pointer);
+  }
+});
