@@ -30,10 +30,18 @@ export interface RevocationStore {
   onRevoked(fn: (jti: string, email: string) => void): void;
 }
 
+/** The in-process store, plus the memory-only side a shared store builds on (another node already wrote the database). */
+export interface LocalRevocationStore extends RevocationStore {
+  /** Records a revocation made elsewhere (no database write) and calls the listeners, as `revoke` does. */
+  remember(jti: string, email: string, expiresAt: number): void;
+  /** Forgets a revocation lifted elsewhere (no database write). */
+  forget(jti: string): void;
+}
+
 /** Expired revocations are dropped from memory at most this often (on the next revocation). */
 const SWEEP_EVERY_MS = 60_000;
 
-export async function createLocalRevocationStore(repo: RevocationsRepo): Promise<RevocationStore> {
+export async function createLocalRevocationStore(repo: RevocationsRepo): Promise<LocalRevocationStore> {
   const revoked = new Map<string, number>();
   const listeners: ((jti: string, email: string) => void)[] = [];
   for (const r of await repo.listActive(new Date())) revoked.set(r.jti, r.expiresAt.getTime());
@@ -42,16 +50,23 @@ export async function createLocalRevocationStore(repo: RevocationsRepo): Promise
     lastSweep = now;
     for (const [jti, exp] of revoked) if (exp <= now) revoked.delete(jti);
   };
+  const remember = (jti: string, email: string, expiresAt: number) => {
+    const now = Date.now();
+    if (now - lastSweep >= SWEEP_EVERY_MS) sweep(now);
+    revoked.set(jti, expiresAt);
+    for (const fn of listeners) fn(jti, email);
+  };
   return {
     async revoke(jti, email, expiresAt) {
       await repo.insert(jti, email, new Date(expiresAt));
-      const now = Date.now();
-      if (now - lastSweep >= SWEEP_EVERY_MS) sweep(now);
-      revoked.set(jti, expiresAt);
-      for (const fn of listeners) fn(jti, email);
+      remember(jti, email, expiresAt);
     },
     async unrevoke(jti) {
       await repo.remove(jti);
+      revoked.delete(jti);
+    },
+    remember,
+    forget(jti) {
       revoked.delete(jti);
     },
     isRevoked(jti) {

@@ -1,31 +1,31 @@
 /**
  * Revocations that reach every node: the node where a logout happens revokes the token in its own store
  * (database + memory + its sockets) and publishes `{jti, email, exp}` on the cluster's revocation channel;
- * every other node remembers the jti (refused on REST and socket connect from then on) and tells its own
- * listeners, which disconnect that token's sockets. A node that starts later reads revocations from the
- * database as before. `unrevoke` (a re-enabled user) travels the same way. While Redis is away, the database still has them: other nodes refuse the token at their
+ * every other node remembers the jti in its local store's memory only (refused on REST and socket connect from
+ * then on; expired ones swept with the local ones) and tells its own listeners, which disconnect that token's
+ * sockets. A node that starts later reads revocations from the database as before. `unrevoke` (a re-enabled
+ * user) travels the same way: only the node where it happens writes the database, the others forget it. While Redis is away, the database still has them: other nodes refuse the token at their
  * next start, and its sockets there run until the token expires (the documented limit of an outage).
  */
-import type { RevocationStore } from "../auth/revocations.ts";
+import type { LocalRevocationStore, RevocationStore } from "../auth/revocations.ts";
 import type { Logger } from "../logger.ts";
 import type { RedisLink } from "./redis-link.ts";
 
-export function createClusterRevocationStore(local: RevocationStore, link: RedisLink, nodeId: string, log: Logger): RevocationStore {
+export function createClusterRevocationStore(local: LocalRevocationStore, link: RedisLink, nodeId: string, log: Logger): RevocationStore {
   const channel = `${link.prefix}revoked`;
-  const remote = new Map<string, number>();
   const listeners: ((jti: string, email: string) => void)[] = [];
   const onMessage = (message: string) => {
     try {
       const { jti, email, exp, from, lifted } = JSON.parse(message) as { jti: string; email: string; exp: number; from: string; lifted?: boolean };
       if (from === nodeId) return;
       if (lifted) {
-        // A re-enabled user: forgotten here too (this node may have read the revocation from the database at start).
-        remote.delete(jti);
-        void local.unrevoke(jti).catch((err: unknown) => log.warn("cluster revocations: lifting failed", { err: (err as Error).message }));
+        // A re-enabled user: forgotten here too (this node may have read the revocation from the database at
+        // start). The originating node already removed it from the database.
+        local.forget(jti);
         return;
       }
-      remote.set(jti, exp);
-      for (const fn of listeners) fn(jti, email);
+      // Into local memory (no database write); the local store calls its listeners, which call ours.
+      local.remember(jti, email, exp);
     } catch (err) {
       log.error("cluster revocations: bad message dropped", { err });
     }
@@ -43,17 +43,12 @@ export function createClusterRevocationStore(local: RevocationStore, link: Redis
     },
     async unrevoke(jti) {
       await local.unrevoke(jti);
-      remote.delete(jti);
       await link.send("PUBLISH", [channel, JSON.stringify({ jti, email: "", exp: 0, from: nodeId, lifted: true })]).catch((err: unknown) =>
         log.warn("cluster revocations: publish failed; other nodes learn it from the database at their next start", { err: (err as Error).message }),
       );
     },
     isRevoked(jti) {
-      if (local.isRevoked(jti)) return true;
-      const exp = remote.get(jti);
-      if (exp === undefined) return false;
-      if (exp <= Date.now()) remote.delete(jti);
-      return true;
+      return local.isRevoked(jti);
     },
     onRevoked(fn) {
       listeners.push(fn);

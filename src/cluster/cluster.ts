@@ -5,7 +5,7 @@
  * in-process ones. server.ts takes whichever it gets: no `if (cluster)` anywhere else.
  */
 import { randomBytes } from "node:crypto";
-import type { RevocationStore } from "../auth/revocations.ts";
+import type { LocalRevocationStore, RevocationStore } from "../auth/revocations.ts";
 import type { Config } from "../config.ts";
 import { createLocalPresenceRegistry, type PresenceRegistry } from "../domain/presence-registry.ts";
 import { localRateLimiters, type RateLimiterFactory } from "../limits/rate-limiter.ts";
@@ -34,7 +34,7 @@ export interface Cluster {
   /** Connection state recovery across nodes (cluster mode with RECOVERY_WINDOW_MS > 0). */
   readonly replay: ClusterReplay | undefined;
   readonly limiters: RateLimiterFactory;
-  revocations(local: RevocationStore): RevocationStore;
+  revocations(local: LocalRevocationStore): RevocationStore;
   userSockets(io: SocketIOServer): UserSockets;
   close(): Promise<void>;
 }
