@@ -34,7 +34,10 @@ export interface RedisBus extends BroadcastBus {
   clusterOffset(): number;
   /** Subscribes to these rooms' channels and resolves once Redis confirmed. */
   ensureSubscribed(nsp: string, rooms: string[]): Promise<void>;
-  /** Numbers a barrier (`atSend` runs in the tick it is sent); resolves once it came back on the subscriber connection. */
+  /**
+   * Numbers a barrier (`atSend` runs in the tick it is sent); resolves once it came back on the subscriber
+   * connection, rejects if it has not within BARRIER_TIMEOUT_MS or the link goes down meanwhile.
+   */
   barrier(atSend: () => void): Promise<number>;
 }
 
@@ -60,6 +63,9 @@ const RAISE = `local c = tonumber(redis.call('GET', KEYS[1]) or '0')
 if c < tonumber(ARGV[1]) then redis.call('SET', KEYS[1], ARGV[1]) end
 return c`;
 
+/** A barrier not back on the subscriber connection by then is given up (the caller treats it as "not recovered"). */
+const BARRIER_TIMEOUT_MS = 2_000;
+
 type RemoteFn = (nsp: string, frames: RawData[], room: string | null, except: ReadonlySet<string>, cseq: number) => void;
 
 export function createRedisBus(link: RedisLink, nodeId: string, log: Logger, maxEntries = 100_000): RedisBus {
@@ -73,7 +79,7 @@ export function createRedisBus(link: RedisLink, nodeId: string, log: Logger, max
   let remote: RemoteFn = () => {};
   let warned = false;
   let offset = 0;
-  const barriers: { seq: number; resolve: (n: number) => void }[] = [];
+  const barriers: { seq: number; resolve: (n: number) => void; reject: (err: Error) => void }[] = [];
   const channel = (nsp: string, room: string | null) => (room === null ? `${link.prefix}n:${nsp}` : `${link.prefix}r:${nsp}:${room}`);
 
   const advance = (cseq: number) => {
@@ -111,6 +117,10 @@ export function createRedisBus(link: RedisLink, nodeId: string, log: Logger, max
       log.error("cluster bus: bad message dropped", { channel: ch, err });
     }
   };
+
+  link.onDown(() => {
+    for (const b of barriers.splice(0)) b.reject(new Error("redis connection lost"));
+  });
 
   const subscribe = (ch: string) => {
     const p = link.sub?.subscribe(ch, onMessage) ?? Promise.reject(new Error("redis unavailable"));
@@ -183,8 +193,25 @@ export function createRedisBus(link: RedisLink, nodeId: string, log: Logger, max
       const sent = run("", [own]);
       atSend();
       const seq = Number(await sent);
-      return new Promise<number>((resolve) => {
-        barriers.push({ seq, resolve });
+      return new Promise<number>((resolve, reject) => {
+        const timer = setTimeout(() => {
+          const i = barriers.indexOf(b);
+          if (i < 0) return;
+          barriers.splice(i, 1);
+          reject(new Error("cluster bus: barrier timed out"));
+        }, BARRIER_TIMEOUT_MS);
+        const b = {
+          seq,
+          resolve: (n: number) => {
+            clearTimeout(timer);
+            resolve(n);
+          },
+          reject: (err: Error) => {
+            clearTimeout(timer);
+            reject(err);
+          },
+        };
+        barriers.push(b);
         advance(offset);
       });
     },
