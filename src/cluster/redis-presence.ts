@@ -8,7 +8,8 @@
  * sweeps every heartbeat/4: a node in <p>nodes whose heartbeat key expired is reaped by one script (its users
  * subtracted, those left on no node returned to the one survivor that ran it), so a SIGKILLed node's users go
  * offline within 1.25 × heartbeat + heartbeat/4 < 2 × CLUSTER_HEARTBEAT_MS. When Redis comes back (possibly
- * empty) each node rewrites its own users. While Redis is away, answers fall back to this node's own users.
+ * empty) each node rewrites its own users, and so does a node whose heartbeat finds it was reaped while alive
+ * (a heartbeat late by a long pause). While Redis is away, answers fall back to this node's own users.
  */
 import type { PresenceRegistry } from "../domain/presence-registry.ts";
 import type { Logger } from "../logger.ts";
@@ -55,6 +56,10 @@ redis.call('SADD', KEYS[1], ARGV[1])
 redis.call('SET', KEYS[4], '1', 'PX', ARGV[2])
 return 0`;
 
+/** KEYS: nodes, hb:<me>. ARGV: me, ttl ms. Returns 1 when this node was not in the node set (it was reaped). */
+const BEAT = `redis.call('SET', KEYS[2], '1', 'PX', ARGV[2])
+return redis.call('SADD', KEYS[1], ARGV[1])`;
+
 export interface RedisPresence extends PresenceRegistry {
   close(): Promise<void>;
 }
@@ -73,17 +78,29 @@ export function createRedisPresence(link: RedisLink, nodeId: string, heartbeatMs
   };
   const evalScript = (script: string, keys: string[], args: string[]) => link.send("EVAL", [script, String(keys.length), ...keys, ...args]);
 
+  /** A resynchronisation failed: the next heartbeat tries again. */
+  let stale = false;
   const resync = () =>
     evalScript(RESYNC, [k.nodes, k.pt, k.pn, k.hb], [nodeId, ttl, ...mine]).then(
       () => {
+        stale = false;
         warned = false;
         log.info("cluster presence: this node's users written to redis", { users: mine.size });
       },
-      (err) => log.warn("cluster presence: resynchronisation failed; retried at the next reconnect", { err: (err as Error).message }),
+      (err) => {
+        stale = true;
+        log.warn("cluster presence: resynchronisation failed; retried at the next heartbeat", { err: (err as Error).message });
+      },
     );
   link.onUp(() => void resync());
   const beat = setInterval(() => {
-    link.send("SET", [k.hb, "1", "PX", ttl]).then(() => link.send("SADD", [k.nodes, nodeId])).catch(degraded);
+    evalScript(BEAT, [k.nodes, k.hb], [nodeId, ttl]).then((absent) => {
+      if (Number(absent) === 1) {
+        // Reaped while alive (a late heartbeat, e.g. a long GC pause): this node's users were subtracted.
+        log.warn("cluster presence: this node was reaped by another one (late heartbeat); rewriting its users");
+      } else if (!stale) return;
+      void resync();
+    }, degraded);
   }, Math.max(10, Math.floor(heartbeatMs / 2)));
   const sweep = setInterval(() => {
     evalScript(SWEEP, [k.nodes, k.pt], [p]).then(

@@ -155,6 +155,25 @@ describe("cluster through HAProxy", () => {
     await lb2.stop();
   }, 60_000);
 
+  test("a node paused past its heartbeat is reaped by another, and puts its users back when it runs again", async () => {
+    const env = clusterEnv(redis, "pause");
+    const n = await Promise.all([startNode(env), startNode(env)]);
+    const ivy = await connectTo(n[1]!.url, await loginAt(n[1]!.url, "ivy@c.test"), { transports: ["websocket"] });
+    const r = new RedisClient(redis.url);
+    const counted = async () => Number(await r.send("HEXISTS", [`${env.prefix}pt`, "ivy@c.test"])) === 1;
+    await waitUntil(counted, 5_000, "ivy counted");
+    n[1]!.proc.kill("SIGSTOP");
+    try {
+      await waitUntil(async () => !(await counted()), 10_000, "the paused node reaped");
+    } finally {
+      n[1]!.proc.kill("SIGCONT");
+    }
+    // Its next heartbeat finds it was reaped and rewrites its users.
+    await waitUntil(counted, 5_000, "ivy counted again");
+    r.close();
+    ivy.disconnect();
+  }, 60_000);
+
   test("Redis restarts: nodes keep serving their own sockets, reconnect, and cross-node chat and presence resume", async () => {
     const [a, b] = nodes as [Node, Node];
     const g1 = await connectTo(a.url, await loginAt(a.url, "g1@c.test"), { transports: ["websocket"] });
