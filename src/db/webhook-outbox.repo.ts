@@ -27,8 +27,11 @@ export interface OutboxRepo {
   due(now: Date, limit: number): Promise<DueOutbox[]>;
   /** Takes the message's deliveries until `leaseUntil`; false when another process was first. */
   claim(item: DueOutbox, leaseUntil: Date): Promise<boolean>;
-  /** After an attempt: what is left (due again at `nextDue`) and what was given up. Only while our lease holds. */
-  settle(messageId: string, leaseUntil: Date, left: PendingDelivery[], nextDue: Date | null, failed: FailedDelivery[]): Promise<void>;
+  /**
+   * After an attempt: what is left (due again at `nextDue`) and what was given up. Only while our lease holds:
+   * false when it no longer does (the lease ran out and the message was claimed again, or it is gone).
+   */
+  settle(messageId: string, leaseUntil: Date, left: PendingDelivery[], nextDue: Date | null, failed: FailedDelivery[]): Promise<boolean>;
 }
 
 export function createOutboxRepo(col: Collection<MessageDoc>): OutboxRepo {
@@ -45,15 +48,16 @@ export function createOutboxRepo(col: Collection<MessageDoc>): OutboxRepo {
     },
     async settle(messageId, leaseUntil, left, nextDue, failed) {
       const _id = parseId(messageId);
-      if (!_id) return;
+      if (!_id) return false;
       const update =
         left.length > 0 && nextDue
           ? { $set: { webhooks: left, webhook_due: nextDue } }
           : { $unset: { webhooks: "" as const, webhook_due: "" as const } };
-      await col.updateOne(
+      const r = await col.updateOne(
         { _id, webhook_due: leaseUntil },
         failed.length > 0 ? { ...update, $push: { webhook_failures: { $each: failed } } } : update,
       );
+      return r.matchedCount === 1;
     },
   };
 }

@@ -2,9 +2,10 @@
  * Sends the webhook outbox (see domain/webhook-outbox.ts, db/webhook-outbox.repo.ts)
  * to WEBHOOK_URL, apart from chat delivery: a slow or failing host delays only
  * its own deliveries. Every WEBHOOK_POLL_MS it reads the due messages (earliest
- * first, at most WEBHOOK_CONCURRENCY at once), claims each with a lease, POSTs
- * each pending delivery (signed, `X-Chat-Delivery` id for dedupe, bounded by
- * WEBHOOK_TIMEOUT_MS), then stores what is left with its next attempt time:
+ * first, at most WEBHOOK_CONCURRENCY at once), claims each with a lease long
+ * enough for all its deliveries, POSTs its pending deliveries (at most
+ * WEBHOOK_CONCURRENCY at once; signed, `X-Chat-Delivery` id for dedupe, each
+ * bounded by WEBHOOK_TIMEOUT_MS), then stores what is left with its next attempt time:
  * exponential backoff with jitter, capped at WEBHOOK_BACKOFF_MAX_MS; a delivery
  * still failing WEBHOOK_RETRY_FOR_MS after its message was sent is given up and
  * recorded in the message's `webhook_failures`. At least once: a crash between a
@@ -33,6 +34,30 @@ export interface WebhookDispatcher {
   stop(): Promise<void>;
 }
 
+/**
+ * How long a claim on a message owing `deliveries` lasts: its POSTs run `concurrency` at once, each
+ * bounded by the timeout, so ceil(n/concurrency) rounds, plus a margin (the conversation read, the
+ * settle, a slow database). A lease shorter than that would run out mid-way and let another poll
+ * claim and re-send everything.
+ */
+export function leaseFor(deliveries: number, timeoutMs: number, concurrency: number): number {
+  return (Math.ceil(Math.max(1, deliveries) / Math.max(1, concurrency)) + 3) * timeoutMs + 5_000;
+}
+
+/** Runs `fn` over `items`, at most `limit` at once; results in input order. */
+async function mapLimit<T, R>(items: readonly T[], limit: number, fn: (item: T) => Promise<R>): Promise<R[]> {
+  const out = new Array<R>(items.length);
+  let next = 0;
+  const worker = async () => {
+    while (next < items.length) {
+      const i = next++;
+      out[i] = await fn(items[i]!);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(Math.max(1, limit), items.length) }, worker));
+  return out;
+}
+
 /** n-th retry's delay: base·2^(n-1), capped, with "equal jitter" (half fixed, half random) so retries spread out. */
 export function backoffDelay(attempts: number, baseMs: number, maxMs: number, random = Math.random()): number {
   const d = Math.min(maxMs, baseMs * 2 ** Math.max(0, attempts - 1));
@@ -44,8 +69,6 @@ export function startWebhookDispatcher(
   deps: { outbox: OutboxRepo; findConversation(id: string): Promise<Conversation | null>; log: Logger },
 ): WebhookDispatcher {
   const { outbox, log } = deps;
-  // A claim outlives every attempt of one message: each POST is bounded by the timeout.
-  const leaseMs = cfg.timeoutMs * 4 + 5_000;
   let stopped = false;
   let timer: ReturnType<typeof setTimeout> | undefined;
   let running: Promise<void> = Promise.resolve();
@@ -81,13 +104,15 @@ export function startWebhookDispatcher(
   }
 
   async function deliver(item: DueOutbox): Promise<void> {
-    const leaseUntil = new Date(Date.now() + leaseMs);
+    // A claim outlives every attempt of the message: its POSTs run cfg.concurrency at once, each bounded by the timeout.
+    const leaseUntil = new Date(Date.now() + leaseFor(item.deliveries.length, cfg.timeoutMs, cfg.concurrency));
     if (!(await outbox.claim(item, leaseUntil))) return;
     const conversation = await deps.findConversation(item.message.conversation_id);
+    const errors = await mapLimit(item.deliveries, cfg.concurrency, (d) => post(d, item, conversation));
     const left: PendingDelivery[] = [];
     const failed: FailedDelivery[] = [];
-    for (const d of item.deliveries) {
-      const error = await post(d, item, conversation);
+    for (const [i, d] of item.deliveries.entries()) {
+      const error = errors[i]!;
       if (error === null) continue;
       const next = { ...d, attempts: d.attempts + 1, last_error: error };
       // Given up once the message is older than the retry window: recorded on the message, never silently dropped.
@@ -98,7 +123,11 @@ export function startWebhookDispatcher(
     }
     const maxAttempts = Math.max(0, ...left.map((d) => d.attempts));
     const nextDue = left.length > 0 ? new Date(Date.now() + backoffDelay(maxAttempts, cfg.backoffMs, cfg.backoffMaxMs)) : null;
-    await outbox.settle(item.messageId, leaseUntil, left, nextDue, failed);
+    if (!(await outbox.settle(item.messageId, leaseUntil, left, nextDue, failed))) {
+      // The lease ran out before the settle (a stalled process or database): another poll owns the message now
+      // and sends its deliveries again; this run's outcome is dropped.
+      log.warn("webhook claim lost before settle", { message_id: item.messageId, deliveries: item.deliveries.length, lease_until: leaseUntil.toISOString() });
+    }
   }
 
   async function poll(): Promise<boolean> {

@@ -5,7 +5,7 @@
  * recorded on the message; chat delivery never waits for the host.
  */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { backoffDelay } from "../../src/webhooks/dispatcher.ts";
+import { backoffDelay, leaseFor } from "../../src/webhooks/dispatcher.ts";
 import { signatureHeader, verifySignature } from "../../src/webhooks/signature.ts";
 import { api, login } from "../helpers/api.ts";
 import { closeAllClients, connectAs } from "../helpers/clients.ts";
@@ -13,8 +13,10 @@ import { startTestServer, uniqueDbName, type TestServer } from "../helpers/serve
 import { waitFor, waitUntil } from "../helpers/wait.ts";
 
 const SECRET = "webhook-secret-0123456789";
+/** How long a "slow" host takes to answer each delivery (well inside the timeout). */
+const SLOW_MS = 300;
 
-type Mode = "ok" | "fail" | "hang" | "hold";
+type Mode = "ok" | "fail" | "hang" | "hold" | "slow";
 interface Delivery {
   id: string;
   type: string;
@@ -45,6 +47,7 @@ function startReceiver(plan: (id: string, attempt: number) => Mode) {
         return new Response("late");
       }
       if (mode === "hold") await new Promise<void>((r) => held.push(r));
+      if (mode === "slow") await Bun.sleep(SLOW_MS);
       const d = JSON.parse(body) as Delivery;
       expect(d.id).toBe(id);
       expect(req.headers.get("x-chat-event")).toBe(d.type);
@@ -165,6 +168,46 @@ test("chat delivery never waits for the host; the outbox is stored in the messag
     receiver.stop();
   }
 });
+
+test("a message owing many deliveries to a slow host is sent once each, with two dispatchers: its claim covers them all, sent WEBHOOK_CONCURRENCY at once", async () => {
+  const members = 40;
+  const timeoutMs = 1000;
+  // One at a time, the old claim (timeout·4 + 5 s) ran out mid-way and the other node's poll sent everything again.
+  expect(members * SLOW_MS).toBeGreaterThan(timeoutMs * 4 + 5_000);
+  expect(leaseFor(members, timeoutMs, 8)).toBeGreaterThan(Math.ceil(members / 8) * SLOW_MS + 5_000);
+  const receiver = startReceiver(() => "slow");
+  const env = fastRetry(receiver.url, {
+    DATABASE_NAME: uniqueDbName("webhookslow"),
+    WEBHOOK_TIMEOUT_MS: String(timeoutMs),
+    WEBHOOK_CONCURRENCY: "8",
+    RATE_LOGIN_PER_IP_PER_MIN: "1000",
+  });
+  // Two servers on one database: both dispatchers poll the same outbox.
+  const s = await startTestServer("webhookslow", env);
+  const other = await startTestServer("webhookslow", env);
+  try {
+    const owner = await login(s, "owner@slow.test", "Owner");
+    const others = await Promise.all(Array.from({ length: members }, (_, i) => login(s, `m${i}@slow.test`, `m${i}`)));
+    const g = await api(s, "POST", "/api/conversations", {
+      token: owner.token,
+      body: { conversation_type: "group", title: "Many offline", members: others.map((u) => u.email) },
+    });
+    expect(g.status).toBe(201);
+    const r = await api(s, "POST", "/api/messages/send", { token: owner.token, body: { conversation_id: g.body.id, message: "to all" } });
+    expect(r.status).toBe(201);
+    await waitUntil(async () => (await s.db.collections.messages.countDocuments({ webhook_due: { $exists: true } })) === 0, 20_000, "outbox drained");
+    // A few more polls of both: nothing is sent again.
+    await Bun.sleep(200);
+    expect(receiver.accepted.filter((d) => d.type === "message.offline").map((d) => d.recipient).sort()).toEqual(others.map((u) => u.email).sort());
+    expect([...receiver.attempts.values()].filter((n) => n > 1)).toEqual([]);
+    expect(receiver.attempts.size).toBe(members);
+    expect(receiver.badSignatures).toEqual([]);
+  } finally {
+    await other.stop();
+    await s.stopAndDrop();
+    receiver.stop();
+  }
+}, 40_000);
 
 test("nothing is lost across a restart: deliveries stored while the host was down arrive from the next server", async () => {
   let up = false;
