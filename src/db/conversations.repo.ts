@@ -17,13 +17,10 @@ import { derivedId, isDuplicateKey, parseId } from "./ids.ts";
 import { addMembers, conversationIdsOf, memberId, membersOf, toMemberState } from "./members.ts";
 import type { ConversationDoc, MemberDoc } from "./mongo.ts";
 import { ONE_BATCH } from "./reads.ts";
+import { groupUnread } from "../domain/group-read-states.ts";
 
 export const directKey = (pair: [string, string]) => `${pair[0]}\n${pair[1]}`;
 export const directId = (pair: [string, string]) => derivedId("direct", directKey(pair));
-
-/** Unread of a group member: messages numbered after their pointer that they did not send themselves. */
-export const groupUnread = (lastSeq: number, m: Pick<MemberState, "last_read_seq" | "own_since_read">) =>
-  Math.max(0, lastSeq - m.last_read_seq - m.own_since_read);
 
 export function toConversation(d: ConversationDoc, reader?: MemberState | null): Conversation {
   const common = {

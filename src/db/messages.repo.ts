@@ -57,10 +57,12 @@ export function createMessagesRepo(col: Collection<MessageDoc>, afterInsert?: (c
         if (!clashes || !clashes.every((i) => docs[i]?.client_id)) throw e;
         for (const i of clashes) duplicates.add(i);
       }
-      if (afterInsert) await afterInsert(docs.flatMap((d, i) => (duplicates.has(i) ? [] : [toMessage(d)])));
+      const created = docs.map((d, i) => (duplicates.has(i) ? null : toMessage(d)));
+      if (afterInsert) await afterInsert(created.filter((m): m is Message => m !== null));
       return Promise.all(
         docs.map(async (doc, i) => {
-          if (!duplicates.has(i)) return { message: toMessage(doc), created: true };
+          const message = created[i];
+          if (message) return { message, created: true };
           const stored = await col.findOne({ _id: doc._id });
           if (!stored) throw new Error("duplicate message vanished");
           return { message: toMessage(stored), created: false };

@@ -8,6 +8,7 @@ import type { MessageWriter } from "./message-writer.ts";
 import type { ChatPublisher, ConversationsRepo, MessagesRepo } from "./ports.ts";
 import type { UsersService } from "./users.service.ts";
 import type { Conversation, Message } from "./types.ts";
+import { groupUnread } from "./group-read-states.ts";
 
 export interface MessagePage {
   /** Oldest first within the page. */
@@ -63,9 +64,6 @@ const MEMBERSHIP_CACHE_MAX = 50_000;
 /** Told after a conversation's members changed (this process): other features keep their caches with it. */
 export type MembershipListener = (conversationId: string, members: string[]) => void;
 
-/** Unread in a group: the messages after the pointer the member did not send. */
-const groupUnreadOf = (lastSeq: number, p: { last_read_seq: number; own_since_read: number }) =>
-  Math.max(0, lastSeq - p.last_read_seq - p.own_since_read);
 
 export class ConversationsService {
   /** sorted pair key → conversation id; conversations are never deleted, so entries never go stale. */
@@ -192,15 +190,14 @@ export class ConversationsService {
     return [...set];
   }
 
-  /** The conversation, if the caller is a member (a group with the caller's own unread count); else not found. */
+  /**
+   * The conversation as stored, if the caller is a member; else not found. A group's unread counts are not in it
+   * (each member's comes from their pointer: the list and mark-read compute it where they answer with it).
+   */
   async getForParticipant(id: string, caller: string): Promise<Conversation> {
     const c = await this.repo.findById(id);
     if (!c || !isMember(c, caller)) {
       throw new AppError("CONVERSATION_NOT_FOUND", "conversation not found");
-    }
-    if (c.conversation_type === "group") {
-      const me = await this.repo.memberState(id, caller);
-      if (me) c.unread_count = { [caller]: groupUnreadOf(c.last_seq, me) };
     }
     return c;
   }
@@ -280,12 +277,12 @@ export class ConversationsService {
     const me = await this.repo.memberState(c.id, caller);
     if (!me) throw new AppError("CONVERSATION_NOT_FOUND", "conversation not found");
     const target = Math.min(upToSeq ?? fresh.last_seq, fresh.last_seq);
-    if (target <= me.last_read_seq) return this.unchanged(fresh, caller, me.read_at, me.last_read_seq, groupUnreadOf(fresh.last_seq, me));
+    if (target <= me.last_read_seq) return this.unchanged(fresh, caller, me.read_at, me.last_read_seq, groupUnread(fresh.last_seq, me));
     const at = new Date();
     const own = target === fresh.last_seq ? 0 : await this.messages.countAfter(c.id, target, { sender: caller });
     await this.repo.setReadPointer(c.id, caller, { last_read_seq: target, own_since_read: own, read_at: at });
     this.writer.groupStates.setPointer(c.id, caller, { last_read_seq: target, own_since_read: own });
-    const unread = groupUnreadOf(fresh.last_seq, { last_read_seq: target, own_since_read: own });
+    const unread = groupUnread(fresh.last_seq, { last_read_seq: target, own_since_read: own });
     const conversation = { ...fresh, unread_count: { [caller]: unread } };
     this.publisher().conversationRead(conversation, caller, at, target);
     return { conversation, read_at: at, last_read_seq: target, unread_count: unread };

@@ -17,6 +17,9 @@ export interface ReadPointer {
   own_since_read: number;
 }
 
+/** A group member's unread count at `lastSeq`: the messages after their pointer that they did not send. */
+export const groupUnread = (lastSeq: number, p: ReadPointer) => Math.max(0, lastSeq - p.last_read_seq - p.own_since_read);
+
 /** Conversations kept (least recently used dropped first): a bound on memory, not on correctness. */
 const MAX_CONVERSATIONS = 2_000;
 

@@ -9,13 +9,12 @@
  */
 import { AppError } from "../errors.ts";
 import type { ConversationsService } from "./conversations.service.ts";
-import type { MessageWriter } from "./message-writer.ts";
+import { lastMessageOf, type MessageWriter } from "./message-writer.ts";
 import type { SearchIndex } from "./message-search.ts";
 import type { ChatPublisher, ConversationsRepo, MessagesRepo } from "./ports.ts";
 import type { Conversation, Message, Reactions } from "./types.ts";
 
 export const MAX_REACTIONS = 20;
-const PREVIEW_LENGTH = 200;
 const SCAN_PAGE = 50;
 
 const notFound = () => new AppError("MESSAGE_NOT_FOUND", "message not found");
@@ -36,9 +35,9 @@ export class MessageLifecycleService {
     if (message.sender_email !== caller) throw new AppError("FORBIDDEN", "only the sender can edit a message");
     const edited = await this.writer.exclusive(conversation.id, async () => {
       const m = await this.messages.editText(id, text, new Date());
-      // The newest message's preview follows its text.
-      if (m && m.seq === (await this.conversationsRepo.findById(conversation.id))?.last_seq) {
-        await this.conversationsRepo.setLastMessage(conversation.id, { preview: m.message.slice(0, PREVIEW_LENGTH), sender: m.sender_email, at: m.timestamp });
+      // The newest visible message's preview follows its text (newer messages may be tombstones).
+      if (m && (await this.newestVisible(conversation.id))?.id === m.id) {
+        await this.conversationsRepo.setLastMessage(conversation.id, lastMessageOf(m));
       }
       return m;
     });
@@ -57,7 +56,11 @@ export class MessageLifecycleService {
     // In the write queue: a send cannot slip between the tombstone and the last_message fix.
     const deleted = await this.writer.exclusive(conversation.id, async () => {
       const m = await this.messages.tombstone(id);
-      if (m) await this.fixLastMessage(conversation.id, m);
+      if (m) {
+        // When it was the newest visible one, last_message becomes the next older visible one (or none).
+        const newest = await this.newestVisible(conversation.id);
+        if (!newest || newest.seq < m.seq) await this.conversationsRepo.setLastMessage(conversation.id, newest ? lastMessageOf(newest) : null);
+      }
       return m;
     });
     if (!deleted) throw notFound();
@@ -93,23 +96,16 @@ export class MessageLifecycleService {
     }
   }
 
-  /** When the deleted message was the newest visible one, last_message becomes the next older visible one (or none). */
-  private async fixLastMessage(conversationId: string, deleted: Message): Promise<void> {
+  /** The conversation's newest message that is not a tombstone (scanning back a page at a time), or null. */
+  private async newestVisible(conversationId: string): Promise<Message | null> {
     const c = await this.conversationsRepo.findById(conversationId);
-    if (!c) return;
+    if (!c) return null;
     let before = c.last_seq + 1;
     for (;;) {
       const page = await this.messages.pageBefore(conversationId, before, SCAN_PAGE);
       const newest = page.find((m) => !m.deleted);
-      if (newest && newest.seq > deleted.seq) return;
-      if (newest) {
-        await this.conversationsRepo.setLastMessage(conversationId, { preview: newest.message.slice(0, PREVIEW_LENGTH), sender: newest.sender_email, at: newest.timestamp });
-        return;
-      }
-      if (page.length < SCAN_PAGE) {
-        await this.conversationsRepo.setLastMessage(conversationId, null);
-        return;
-      }
+      if (newest) return newest;
+      if (page.length < SCAN_PAGE) return null;
       before = page[page.length - 1]!.seq;
     }
   }

@@ -15,7 +15,7 @@
  */
 import { AppError } from "../errors.ts";
 import { Semaphore } from "./semaphore.ts";
-import { GroupReadStates } from "./group-read-states.ts";
+import { GroupReadStates, groupUnread } from "./group-read-states.ts";
 import type { ConversationsRepo, MessagesRepo, NewMessage } from "./ports.ts";
 import type { Conversation, Message } from "./types.ts";
 
@@ -43,6 +43,13 @@ type MessagePending = Extract<Pending, { item: QueuedMessage }>;
 
 const MAX_BATCH = 100;
 const PREVIEW_LENGTH = 200;
+
+/** A message as its conversation's last_message (preview, sender, time). */
+export const lastMessageOf = (m: { message: string; sender_email: string; timestamp: Date }) => ({
+  preview: m.message.slice(0, PREVIEW_LENGTH),
+  sender: m.sender_email,
+  at: m.timestamp,
+});
 
 export class MessageWriter {
   private readonly pending = new Map<string, Pending[]>();
@@ -121,9 +128,7 @@ export class MessageWriter {
     const { conversation, lastSeq } = await this.conversations.recordMessages(conversationId, {
       count: batch.length,
       unreadIncrements: group ? null : unread,
-      preview: newest.message.slice(0, PREVIEW_LENGTH),
-      sender: newest.sender_email,
-      at: newest.timestamp,
+      ...lastMessageOf(newest),
     });
     const first = lastSeq - batch.length + 1;
     const docs = batch.map((p, i) => ({ ...p.item.doc, seq: first + i }));
@@ -172,7 +177,7 @@ export class MessageWriter {
       const ownSoFar = new Map(ownInBatch);
       const unreadOf = (email: string) => {
         const p = states.get(email);
-        return p ? Math.max(0, seq - p.last_read_seq - p.own_since_read - (ownSoFar.get(email) ?? 0)) : 0;
+        return p ? groupUnread(seq, { last_read_seq: p.last_read_seq, own_since_read: p.own_since_read + (ownSoFar.get(email) ?? 0) }) : 0;
       };
       return { ...s, conversation, unreadOf };
     });

@@ -116,8 +116,7 @@ export class MessagesService {
     if (input.reply_to) await this.requireInConversation(input.reply_to, conversationId);
     const timestamp = new Date();
     // Webhook deliveries are decided now and stored with the message (webhook-outbox.ts).
-    const owed = this.hooks.outboxFor(sender.email, target.recipients, timestamp);
-    const outbox = owed instanceof Promise ? await owed : owed;
+    const outbox = await this.hooks.outboxFor(sender.email, target.recipients, timestamp);
     await turn.ready;
     const writing = this.writer.write({
       conversationId,

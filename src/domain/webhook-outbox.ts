@@ -40,10 +40,10 @@ export interface PresencePort {
 
 /** What the message writer asks while building a message document. */
 export interface MessageHooks {
-  outboxFor(sender: string, recipients: string[], at: Date): Outbox | null | Promise<Outbox | null>;
+  outboxFor(sender: string, recipients: string[], at: Date): Promise<Outbox | null>;
 }
 
-export const noMessageHooks: MessageHooks = { outboxFor: () => null };
+export const noMessageHooks: MessageHooks = { outboxFor: async () => null };
 
 export function createWebhookOutbox(o: { events: readonly WebhookEventType[]; presence: PresencePort }): MessageHooks {
   const created = o.events.includes("message.created");

@@ -19,10 +19,15 @@ export const conversationRoom = (id: string) => `conversation:${id}`;
 
 export function createChatPublisher(io: SocketIOServer): ChatPublisher {
   const rooms = (emails: readonly string[]) => emails.map(userRoom);
+  /**
+   * The sockets of these users, or null for nobody: `io.to([])` would mean every socket of the namespace, so an
+   * empty audience must never reach it.
+   */
+  const users = (emails: readonly string[]) => (emails.length === 0 ? null : io.to(rooms(emails)));
   return {
     messageCreated(message, conversation, unreadOf) {
       const view = messageView(message);
-      io.to(rooms(conversation.participants)).emit("new_message", view satisfies Payload<"new_message">);
+      users(conversation.participants)?.emit("new_message", view satisfies Payload<"new_message">);
       const byCount = new Map<number, string[]>();
       for (const member of conversation.participants) {
         if (member === message.sender_email) continue;
@@ -50,9 +55,7 @@ export function createChatPublisher(io: SocketIOServer): ChatPublisher {
         read_at,
         last_read_seq: lastReadSeq,
       } satisfies Payload<"marked_as_read">);
-      const others = conversation.participants.filter((p) => p !== readerEmail);
-      if (others.length === 0) return;
-      io.to(rooms(others)).emit("messages_read", {
+      users(conversation.participants.filter((p) => p !== readerEmail))?.emit("messages_read", {
         conversation_id: conversation.id,
         reader_email: readerEmail,
         read_at,
@@ -60,44 +63,41 @@ export function createChatPublisher(io: SocketIOServer): ChatPublisher {
       } satisfies Payload<"messages_read">);
     },
     typingChanged(conversationId, userEmail, to, typing) {
-      if (to.length === 0) return;
-      io.to(rooms(to)).emit("user_typing", { user_email: userEmail, conversation_id: conversationId, typing } satisfies Payload<"user_typing">);
+      users(to)?.emit("user_typing", { user_email: userEmail, conversation_id: conversationId, typing } satisfies Payload<"user_typing">);
     },
     presenceChanged(email, online, lastSeen, audience) {
-      if (audience.length === 0) return;
-      const to = rooms(audience);
-      if (online) io.to(to).emit("user_online", { email } satisfies Payload<"user_online">);
-      else io.to(to).emit("user_offline", { email, last_seen: lastSeen?.toISOString() ?? null } satisfies Payload<"user_offline">);
+      const to = users(audience);
+      if (online) to?.emit("user_online", { email } satisfies Payload<"user_online">);
+      else to?.emit("user_offline", { email, last_seen: lastSeen?.toISOString() ?? null } satisfies Payload<"user_offline">);
     },
     conversationCreated(conversation, to) {
-      if (to.length > 0) io.to(rooms(to)).emit("conversation_created", { conversation: conversationView(conversation) } satisfies Payload<"conversation_created">);
+      users(to)?.emit("conversation_created", { conversation: conversationView(conversation) } satisfies Payload<"conversation_created">);
     },
     conversationUpdated(conversation, to) {
-      if (to.length > 0) io.to(rooms(to)).emit("conversation_updated", { conversation: conversationView(conversation) } satisfies Payload<"conversation_updated">);
+      users(to)?.emit("conversation_updated", { conversation: conversationView(conversation) } satisfies Payload<"conversation_updated">);
     },
     conversationRemoved(conversationId, to) {
       if (to.length === 0) return;
-      io.to(rooms(to)).emit("conversation_removed", { conversation_id: conversationId } satisfies Payload<"conversation_removed">);
+      users(to)?.emit("conversation_removed", { conversation_id: conversationId } satisfies Payload<"conversation_removed">);
       // From now on they receive nothing of it: also not through the conversation's room.
       io.in(rooms(to)).socketsLeave(conversationRoom(conversationId));
     },
     messageEdited(message, to) {
-      io.to(rooms(to)).emit("message_edited", { message: messageView(message) } satisfies Payload<"message_edited">);
+      users(to)?.emit("message_edited", { message: messageView(message) } satisfies Payload<"message_edited">);
     },
     messageDeleted(message, to) {
-      io.to(rooms(to)).emit("message_deleted", { id: message.id, conversation_id: message.conversation_id } satisfies Payload<"message_deleted">);
+      users(to)?.emit("message_deleted", { id: message.id, conversation_id: message.conversation_id } satisfies Payload<"message_deleted">);
     },
     reactionUpdated(message, to) {
-      io.to(rooms(to)).emit("reaction_updated", {
+      users(to)?.emit("reaction_updated", {
         message_id: message.id,
         conversation_id: message.conversation_id,
         reactions: message.reactions,
       } satisfies Payload<"reaction_updated">);
     },
     userUpdated(user, audience) {
-      if (audience.length === 0) return;
       const { email, name, profile_image } = user;
-      io.to(audience.map(userRoom)).emit("user_updated", { email, name, profile_image } satisfies Payload<"user_updated">);
+      users(audience)?.emit("user_updated", { email, name, profile_image } satisfies Payload<"user_updated">);
     },
   };
 }
