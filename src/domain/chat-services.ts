@@ -60,8 +60,7 @@ export function createChatServices(
   // One writer: sends, reads and deletes of a conversation share its queue (see message-writer.ts).
   const groupStates = new GroupReadStates(repos.conversations, opts.shared === true);
   const writer = new MessageWriter(repos.conversations, repos.messages, opts.writeConcurrency, opts.isDatabaseUp, groupStates);
-  const conversations = new ConversationsService(repos.conversations, repos.messages, users, pub, writer);
-  conversations.perProcessCaches = !opts.shared;
+  const conversations = new ConversationsService(repos.conversations, repos.messages, users, pub, writer, opts.shared === true);
   users.onProfileChanged(async (u) => pub().userUpdated(u, await conversations.contactsOf(u.email)));
   const search = new MessageSearch(repos.messageTerms, opts.shared === true, opts.onSearchIndexError, async (id, email) =>
     (await conversations.membersOf(id)).includes(email),

@@ -72,12 +72,6 @@ export class ConversationsService {
   private readonly membersById = new Map<string, Membership>();
   private readonly contacts = new Map<string, Set<string>>();
   private contactsGeneration = 0;
-  /**
-   * Whether members and contacts may be cached: only when every membership change is made by this process
-   * (one node). In a cluster another node may create a conversation or remove a member at any time, so both
-   * are read from the database each time (a membership check is one lookup by _id).
-   */
-  perProcessCaches = true;
   /** Bumped by every membership change: a load that raced one is not cached (it may hold the old members). */
   private membershipGeneration = 0;
   private readonly listeners: MembershipListener[] = [];
@@ -88,6 +82,12 @@ export class ConversationsService {
     private readonly users: UsersService,
     private readonly publisher: () => ChatPublisher,
     private readonly writer: MessageWriter,
+    /**
+     * `shared` (cluster mode): members and contacts are never cached, as another node may create a conversation
+     * or remove a member at any time; they are read from the database each time (a membership check is one
+     * lookup by _id). One node: cached, and kept current by this process's own changes.
+     */
+    private readonly shared = false,
   ) {}
 
   /** A page of the caller's conversations, most recent activity first; `before` is a cursor from the previous page. */
@@ -167,7 +167,7 @@ export class ConversationsService {
     // Unknown ids are not cached: guessing ids must not fill memory.
     if (!c) return null;
     const m: Membership = { id, conversation_type: c.conversation_type, participants: c.closed ? [] : c.participants };
-    if (generation !== this.membershipGeneration || !this.perProcessCaches) return m;
+    if (generation !== this.membershipGeneration || this.shared) return m;
     if (this.membersById.size >= MEMBERSHIP_CACHE_MAX) this.membersById.delete(this.membersById.keys().next().value!);
     this.membersById.set(id, m);
     return m;
@@ -186,7 +186,7 @@ export class ConversationsService {
     const set = new Set(list.flatMap((c) => c.participants));
     set.delete(email);
     // A conversation created while we were reading may be missing from `list`: then do not cache it.
-    if (generation === this.contactsGeneration && this.perProcessCaches) this.contacts.set(email, set);
+    if (generation === this.contactsGeneration && !this.shared) this.contacts.set(email, set);
     return [...set];
   }
 
