@@ -1,6 +1,6 @@
 /** Response and shared schemas for the OpenAPI document. */
 import { z } from "@hono/zod-openapi";
-import { MESSAGE_TYPES, ROLES } from "../domain/schemas.ts";
+import { EmailSchema, MESSAGE_TYPES, ROLES } from "../domain/schemas.ts";
 
 const DateTime = z.string().openapi({ format: "date-time", example: "2026-01-01T12:00:00.000Z" });
 
@@ -99,6 +99,11 @@ export const ConversationIdParam = z.object({
   conversation_id: z
     .string()
     .openapi({ param: { name: "conversation_id", in: "path" }, example: "65f1c0ffee0123456789abcd" }),
+});
+
+/** A user's email in the path, validated (and normalised) as everywhere else: a malformed one is a 422. */
+export const EmailParam = z.object({
+  email: EmailSchema.openapi({ param: { name: "email", in: "path" }, example: "bob@example.com", description: "URL-encoded email" }),
 });
 
 const json = (schema: z.ZodType, description: string) => ({ content: { "application/json": { schema } }, description });

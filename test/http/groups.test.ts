@@ -207,6 +207,13 @@ describe("member management", () => {
     const g = (await createGroup(ada, [bob, cy])).body;
     expect((await api(s, "PATCH", `/api/conversations/${g.id}/members/${cy.email}`, { token: bob.token, body: { role: "admin" } })).status).toBe(403);
     expect((await api(s, "PATCH", `/api/conversations/${g.id}/members/${cy.email}`, { token: ada.token, body: { role: "boss" } })).status).toBe(422);
+    // The email in the path is validated like everywhere else: malformed → 422 (never reaches the group rules); case is normalised.
+    for (const method of ["PATCH", "DELETE"]) {
+      const bad = await api(s, method, `/api/conversations/${g.id}/members/not-an-email`, { token: ada.token, body: { role: "admin" } });
+      expect(bad.status).toBe(422);
+      expect(bad.body.error.code).toBe("VALIDATION_FAILED");
+    }
+    expect((await api(s, "PATCH", `/api/conversations/${g.id}/members/${cy.email.toUpperCase()}`, { token: ada.token, body: { role: "member" } })).status).toBe(200);
     expect((await api(s, "PATCH", `/api/conversations/${g.id}/members/${eve.email}`, { token: ada.token, body: { role: "admin" } })).status).toBe(404);
     const handed = await api(s, "PATCH", `/api/conversations/${g.id}/members/${bob.email}`, { token: ada.token, body: { role: "owner" } });
     expect(handed.status).toBe(200);

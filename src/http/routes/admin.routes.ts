@@ -7,7 +7,7 @@
  */
 import { createRoute, OpenAPIHono, z } from "@hono/zod-openapi";
 import { createMiddleware } from "hono/factory";
-import { AdminBatchSchema, AdminUserBodySchema, ADMIN_BATCH_MAX, EmailSchema } from "../../domain/schemas.ts";
+import { AdminBatchSchema, AdminUserBodySchema, ADMIN_BATCH_MAX } from "../../domain/schemas.ts";
 import type { AdminUser, UserAdminService } from "../../domain/user-admin.service.ts";
 import { userView } from "../../domain/views.ts";
 import { AppError } from "../../errors.ts";
@@ -15,13 +15,10 @@ import type { Logger } from "../../logger.ts";
 import type { AuthEnv } from "../auth.middleware.ts";
 import { validationHook } from "../errors.ts";
 import { clientIp } from "../rate-limit.middleware.ts";
-import { errorResponse, errorResponses, notFound, okJson, UserSchema } from "../schemas.ts";
+import { EmailParam, errorResponse, errorResponses, notFound, okJson, UserSchema } from "../schemas.ts";
 
 const security = [{ apiKey: [] }];
 const AdminUserViewSchema = UserSchema.extend({ disabled: z.boolean() }).openapi("AdminUser");
-const EmailParam = z.object({
-  email: EmailSchema.openapi({ param: { name: "email", in: "path" }, example: "ada@example.com" }),
-});
 const keyErrors = {
   401: errorResponse("INVALID_API_KEY: missing or wrong X-API-Key"),
   403: errorResponse("ADMIN_API_DISABLED: no AUTH_API_KEYS configured"),

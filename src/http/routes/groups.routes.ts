@@ -6,18 +6,16 @@
 import { createRoute, OpenAPIHono, z } from "@hono/zod-openapi";
 import type { ConversationsService } from "../../domain/conversations.service.ts";
 import type { GroupsService } from "../../domain/groups.service.ts";
-import { addMembersSchema, createGroupSchema, EmailSchema, SetRoleSchema, UpdateGroupSchema } from "../../domain/schemas.ts";
+import { addMembersSchema, createGroupSchema, SetRoleSchema, UpdateGroupSchema } from "../../domain/schemas.ts";
 import { conversationView } from "../../domain/views.ts";
 import type { AuthEnv } from "../auth.middleware.ts";
 import { validationHook } from "../errors.ts";
-import { ConversationIdParam, ConversationSchema, errorResponses, forbidden, notFound, okJson, rateLimited, ReadStateSchema } from "../schemas.ts";
+import { ConversationIdParam, ConversationSchema, EmailParam, errorResponses, forbidden, notFound, okJson, rateLimited, ReadStateSchema } from "../schemas.ts";
 
 const security = [{ bearerAuth: [] }];
 const tags = ["groups"];
 const jsonBody = <T extends z.ZodType>(schema: T) => ({ body: { required: true, content: { "application/json": { schema } } } });
-const MemberParam = ConversationIdParam.extend({
-  email: z.string().openapi({ param: { name: "email", in: "path" }, example: "bob@example.com", description: "URL-encoded email" }),
-});
+const MemberParam = ConversationIdParam.extend(EmailParam.shape);
 const refusals = { ...forbidden, ...notFound, ...errorResponses, ...rateLimited };
 
 const create = (max: number) =>
@@ -96,11 +94,6 @@ const readState = createRoute({
   responses: { 200: okJson(ReadStateSchema, "Read pointers"), ...notFound, ...errorResponses },
 });
 
-const emailOf = (raw: string) => {
-  const r = EmailSchema.safeParse(raw);
-  return r.success ? r.data : raw;
-};
-
 export function groupsRoutes(deps: { groups: GroupsService; conversations: ConversationsService; maxMembers: number }) {
   const { groups } = deps;
   return new OpenAPIHono<AuthEnv>({ defaultHook: validationHook })
@@ -118,11 +111,11 @@ export function groupsRoutes(deps: { groups: GroupsService; conversations: Conve
     })
     .openapi(removeMember, async (c) => {
       const { conversation_id, email } = c.req.valid("param");
-      return c.json(conversationView(await groups.removeMember(c.var.email, conversation_id, emailOf(email))), 200);
+      return c.json(conversationView(await groups.removeMember(c.var.email, conversation_id, email)), 200);
     })
     .openapi(setRole, async (c) => {
       const { conversation_id, email } = c.req.valid("param");
-      return c.json(conversationView(await groups.setRole(c.var.email, conversation_id, emailOf(email), c.req.valid("json").role)), 200);
+      return c.json(conversationView(await groups.setRole(c.var.email, conversation_id, email, c.req.valid("json").role)), 200);
     })
     .openapi(leave, async (c) => {
       return c.json(conversationView(await groups.leave(c.var.email, c.req.valid("param").conversation_id)), 200);
