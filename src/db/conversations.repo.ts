@@ -14,7 +14,7 @@ import type { ConversationsRepo } from "../domain/ports.ts";
 import { byActivity } from "../domain/conversation-order.ts";
 import type { Conversation, MemberState, Role } from "../domain/types.ts";
 import { derivedId, isDuplicateKey, parseId } from "./ids.ts";
-import { addMembers, conversationIdsOf, memberId, membersOf, toMemberState } from "./members.ts";
+import { addMembers, memberId, membershipsOf, membersOf, toMemberState } from "./members.ts";
 import type { ConversationDoc, MemberDoc } from "./mongo.ts";
 import { ONE_BATCH } from "./reads.ts";
 import { groupUnread } from "../domain/group-read-states.ts";
@@ -164,7 +164,7 @@ export function createConversationsRepo(col: Collection<ConversationDoc>, member
       return d ? toConversation(d) : null;
     },
     async listForUser(email) {
-      const mine = await conversationIdsOf(members, email);
+      const mine = await membershipsOf(members, email);
       const stateById = new Map(mine.map((m) => [m.conversation_id, toMemberState(m)]));
       const ids = mine.flatMap((m) => parseId(m.conversation_id) ?? []);
       if (ids.length === 0) return [];

@@ -46,7 +46,7 @@ async function insertIgnoringDuplicates(col: Collection<MemberDoc>, docs: Member
 }
 
 /** The user's membership documents (their conversations and read pointers). */
-export async function conversationIdsOf(col: Collection<MemberDoc>, user: string): Promise<MemberDoc[]> {
+export async function membershipsOf(col: Collection<MemberDoc>, user: string): Promise<MemberDoc[]> {
   return col.find({ user }, ONE_BATCH).toArray();
 }
 

@@ -14,7 +14,7 @@ import type { MessageTermsRepo } from "../domain/message-search.ts";
 import { termsOf } from "../domain/message-terms.ts";
 import type { Message } from "../domain/types.ts";
 import { derivedId, duplicatePositions, parseId } from "./ids.ts";
-import { conversationIdsOf } from "./members.ts";
+import { membershipsOf } from "./members.ts";
 import { toMessage } from "./messages.repo.ts";
 import type { Collections, MemberDoc, MessageDoc } from "./mongo.ts";
 import { ONE_BATCH } from "./reads.ts";
@@ -80,7 +80,7 @@ export function createMessageTermsRepo(
       const terms = termsOf(message.message);
       if (terms.length > 0) await col.deleteMany({ _id: { $in: terms.map((t) => termId(message.id, t)) } });
     },
-    conversationIdsOf: async (email) => (await conversationIdsOf(members, email)).map((m) => m.conversation_id),
+    conversationIdsOf: async (email) => (await membershipsOf(members, email)).map((m) => m.conversation_id),
   };
 }
 
