@@ -119,6 +119,8 @@ describe("reactions", () => {
     for (const bad of ["a", "👍👍", "hello", ":" + "x".repeat(31) + ":", ":__proto__:", "::", "<b>"]) {
       const r = await react(bob, m.id, bad);
       expect(r.status).toBe(422);
+      expect(r.body.error.code).toBe("VALIDATION_FAILED");
+      expect(r.body.error.details.map((d: { path: string }) => d.path)).toContain("emoji");
     }
     expect((await react(bob, m.id, ":constructor:")).status).toBe(200);
     for (let i = 1; i < 20; i++) expect((await react(bob, m.id, `:r${i}:`)).status).toBe(200);

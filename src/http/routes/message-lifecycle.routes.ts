@@ -3,11 +3,10 @@
  * reactions. The rules live in MessageLifecycleService, shared with the
  * socket events (edit_message, delete_message, add_reaction, remove_reaction).
  */
-import { createRoute, OpenAPIHono, z } from "@hono/zod-openapi";
+import { createRoute, OpenAPIHono } from "@hono/zod-openapi";
 import type { MessageLifecycleService } from "../../domain/message-lifecycle.service.ts";
-import { editMessageSchema, EmojiSchema, issuesOf } from "../../domain/schemas.ts";
+import { editMessageSchema, EmojiSchema } from "../../domain/schemas.ts";
 import { messageView } from "../../domain/views.ts";
-import { AppError } from "../../errors.ts";
 import type { AuthEnv } from "../auth.middleware.ts";
 import { validationHook } from "../errors.ts";
 import { errorResponses, forbidden, MessageIdParam, MessageSchema, notFound, okJson, rateLimited } from "../schemas.ts";
@@ -16,7 +15,8 @@ const security = [{ bearerAuth: [] }];
 const tags = ["messages"];
 const refusals = { ...forbidden, ...notFound, ...errorResponses, ...rateLimited };
 const ReactionParam = MessageIdParam.extend({
-  emoji: z.string().openapi({ param: { name: "emoji", in: "path" }, example: "%F0%9F%91%8D", description: "URL-encoded: one emoji or a :short_code:" }),
+  // Hono has decoded the path parameter; the emoji rules are the socket events'.
+  emoji: EmojiSchema.openapi({ param: { name: "emoji", in: "path" }, example: "%F0%9F%91%8D", description: "URL-encoded: one emoji or a :short_code:" }),
 });
 
 const edit = (maxLength: number) =>
@@ -56,13 +56,6 @@ const reaction = (method: "put" | "delete") =>
     responses: { 200: okJson(MessageSchema, "The message with its reactions"), ...refusals },
   });
 
-/** Hono has decoded the path parameter already; the emoji rules are the socket events'. */
-function emojiOf(raw: string): string {
-  const r = EmojiSchema.safeParse(raw);
-  if (!r.success) throw new AppError("VALIDATION_FAILED", "invalid emoji", issuesOf(r.error));
-  return r.data;
-}
-
 export function messageLifecycleRoutes(deps: { lifecycle: MessageLifecycleService; maxLength: number }) {
   const { lifecycle } = deps;
   return new OpenAPIHono<AuthEnv>({ defaultHook: validationHook })
@@ -73,10 +66,10 @@ export function messageLifecycleRoutes(deps: { lifecycle: MessageLifecycleServic
     .openapi(remove, async (c) => c.json(messageView(await lifecycle.delete(c.var.email, c.req.valid("param").message_id)), 200))
     .openapi(reaction("put"), async (c) => {
       const { message_id, emoji } = c.req.valid("param");
-      return c.json(messageView(await lifecycle.react(c.var.email, message_id, emojiOf(emoji), true)), 200);
+      return c.json(messageView(await lifecycle.react(c.var.email, message_id, emoji, true)), 200);
     })
     .openapi(reaction("delete"), async (c) => {
       const { message_id, emoji } = c.req.valid("param");
-      return c.json(messageView(await lifecycle.react(c.var.email, message_id, emojiOf(emoji), false)), 200);
+      return c.json(messageView(await lifecycle.react(c.var.email, message_id, emoji, false)), 200);
     });
 }
