@@ -1,7 +1,7 @@
 /** Conversations (direct and group): list, start a direct one, history, mark read. All require a member. */
 import { createRoute, OpenAPIHono, z } from "@hono/zod-openapi";
 import type { ConversationsService } from "../../domain/conversations.service.ts";
-import { StartConversationSchema } from "../../domain/schemas.ts";
+import { MarkReadSchema, StartConversationSchema } from "../../domain/schemas.ts";
 import { conversationView, messageView } from "../../domain/views.ts";
 import type { AuthEnv } from "../auth.middleware.ts";
 import { validationHook } from "../errors.ts";
@@ -78,10 +78,9 @@ const messages = (max: number) =>
     responses: { 200: okJson(z.array(MessageSchema), "Messages, oldest first"), ...notFound, ...errorResponses },
   });
 
+// The socket event's rules (MarkReadSchema) without its conversation_id, which is in the path here.
 const MarkReadBody = z
-  .object({
-    up_to_seq: z.number().int().min(0).max(Number.MAX_SAFE_INTEGER).optional().openapi({ description: "Read up to this seq (default: everything)" }),
-  })
+  .object({ up_to_seq: MarkReadSchema.shape.up_to_seq.openapi({ description: "Read up to this seq (default: everything)" }) })
   .openapi("MarkReadRequest");
 
 const markRead = createRoute({
