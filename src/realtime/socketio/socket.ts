@@ -77,6 +77,10 @@ export class Socket {
   /** Cluster mode: the cluster offset taken together with `sinceSeq` (see cluster-replay.ts). */
   sinceCluster = 0;
   private pingCluster = 0;
+  /** Cluster mode: the cut of the last shared snapshot asked for here, and when (a pong that moves nothing rewrites none). */
+  private savedSeq = -1;
+  private savedCluster = -1;
+  private savedAt = 0;
 
   constructor(
     readonly id: string,
@@ -154,13 +158,13 @@ export class Socket {
       this.rooms.add(r);
       this.nsp.adapter.join(this, r);
     }
-    this.nsp.sessionChanged(this);
+    this.snapshotChanged();
   }
 
   leave(room: string): void {
     if (!this.rooms.delete(room)) return;
     this.nsp.adapter.leave(this, room);
-    if (this.connected) this.nsp.sessionChanged(this);
+    if (this.connected) this.snapshotChanged();
   }
 
   /** Broadcast to a room, excluding this socket. */
@@ -202,9 +206,20 @@ export class Socket {
       this.sinceSeq = Math.max(this.sinceSeq, this.pingSeq);
       if (replay) {
         this.sinceCluster = Math.max(this.sinceCluster, this.pingCluster);
-        this.nsp.sessionChanged(this);
+        // Rewritten when the cut moved, or to keep the snapshot alive: it expires after the recovery window plus
+        // a minute (redis-replay.ts), so half the window is always well inside that.
+        const stale = Date.now() - this.savedAt >= log.opts.maxDisconnectionDuration / 2;
+        if (stale || this.sinceSeq !== this.savedSeq || this.sinceCluster !== this.savedCluster) this.snapshotChanged();
       }
     }
+  }
+
+  /** The rooms or the cut changed: the shared snapshot (cluster mode) is rewritten at the end of the turn. */
+  private snapshotChanged(): void {
+    this.savedSeq = this.sinceSeq;
+    this.savedCluster = this.sinceCluster;
+    this.savedAt = Date.now();
+    this.nsp.sessionChanged(this);
   }
 
   sendPacket(p: SioPacket): void {
@@ -278,7 +293,7 @@ export class Socket {
     if (log && this.pid && RECOVERABLE.has(reason)) {
       log.persist({ sid: this.id, pid: this.pid, rooms: [...this.rooms], data: this.data, disconnectedAt: Date.now(), sinceSeq: this.sinceSeq, sinceCluster: this.sinceCluster });
       // The shared snapshot as it is now, for a return to another node.
-      this.nsp.sessionChanged(this);
+      this.snapshotChanged();
     } else if (this.pid) this.nsp.replay?.drop(this.pid);
     for (const r of [...this.rooms]) this.leave(r);
     this.connected = false;
