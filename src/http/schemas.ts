@@ -137,3 +137,12 @@ export const rateLimited = {
 export const notFound = { 404: json(ErrorSchema, "Not found (or not yours)") } as const;
 export const forbidden = { 403: json(ErrorSchema, "FORBIDDEN: a member without the role this needs") } as const;
 export const okJson = json;
+
+/** A required JSON request body validated by `schema`: spread into a route's `request`. */
+export const jsonBody = <T extends z.ZodType>(schema: T) => ({ body: { required: true, content: { "application/json": { schema } } } });
+
+/** The routes a user token authenticates. */
+export const bearerSecurity = [{ bearerAuth: [] }];
+
+/** What a member-only write may answer besides its success: a missing role, not a member (or no such thing), bad input, over budget. */
+export const memberRefusals = { ...forbidden, ...notFound, ...errorResponses, ...rateLimited } as const;

@@ -15,7 +15,7 @@ import type { Logger } from "../../logger.ts";
 import type { AuthEnv } from "../auth.middleware.ts";
 import { validationHook } from "../errors.ts";
 import { clientIp } from "../rate-limit.middleware.ts";
-import { EmailParam, errorResponse, errorResponses, notFound, okJson, UserSchema } from "../schemas.ts";
+import { EmailParam, errorResponse, errorResponses, jsonBody, notFound, okJson, UserSchema } from "../schemas.ts";
 
 const security = [{ apiKey: [] }];
 const AdminUserViewSchema = UserSchema.extend({ disabled: z.boolean() }).openapi("AdminUser");
@@ -33,10 +33,7 @@ const put = createRoute({
     "Name and profile_image overwrite the stored ones; a change reaches the user's contacts as `user_updated`. " +
     "`disabled: true`: as DELETE; `disabled: false`: their tokens are honoured again. Absent: unchanged.",
   security,
-  request: {
-    params: EmailParam,
-    body: { required: true, content: { "application/json": { schema: AdminUserBodySchema.openapi("AdminUserRequest") } } },
-  },
+  request: { params: EmailParam, ...jsonBody(AdminUserBodySchema.openapi("AdminUserRequest")) },
   responses: {
     200: okJson(AdminUserViewSchema, "The updated user"),
     201: okJson(AdminUserViewSchema, "The created user"),
@@ -66,7 +63,7 @@ const batch = createRoute({
   summary: `Create or update up to ${ADMIN_BATCH_MAX} users at once (initial sync)`,
   description: "Each user is validated first (422 names the bad ones, nothing is written); then each is handled as by PUT, in order.",
   security,
-  request: { body: { required: true, content: { "application/json": { schema: AdminBatchSchema.openapi("AdminBatchRequest") } } } },
+  request: jsonBody(AdminBatchSchema.openapi("AdminBatchRequest")),
   responses: { 200: okJson(BatchResultSchema, "One result per user, in request order"), ...errorResponses, ...keyErrors },
 });
 

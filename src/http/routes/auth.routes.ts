@@ -17,7 +17,7 @@ import type { Logger } from "../../logger.ts";
 import type { AuthEnv } from "../auth.middleware.ts";
 import { validationHook } from "../errors.ts";
 import { clientIp, tooManyRequests } from "../rate-limit.middleware.ts";
-import { errorResponse, errorResponses, LoginResponseSchema, okJson, rateLimited } from "../schemas.ts";
+import { bearerSecurity, errorResponse, errorResponses, jsonBody, LoginResponseSchema, okJson, rateLimited } from "../schemas.ts";
 
 const login = createRoute({
   method: "post",
@@ -30,7 +30,7 @@ const login = createRoute({
     "AUTH_MODE=jwt: disabled (403 LOGIN_DISABLED); use the host application's tokens directly.",
   request: {
     headers: z.object({ "x-api-key": z.string().optional().openapi({ description: "AUTH_MODE=trusted: one of AUTH_API_KEYS" }) }),
-    body: { required: true, content: { "application/json": { schema: LoginSchema.openapi("LoginRequest") } } },
+    ...jsonBody(LoginSchema.openapi("LoginRequest")),
   },
   responses: {
     200: okJson(LoginResponseSchema, "Access token and the user"),
@@ -46,7 +46,7 @@ const logout = createRoute({
   path: "/api/auth/logout",
   tags: ["auth"],
   summary: "Revoke the presented token: REST answers 401 with it from now on, and its sockets are disconnected",
-  security: [{ bearerAuth: [] }],
+  security: bearerSecurity,
   responses: { 204: { description: "Revoked" }, ...errorResponses },
 });
 

@@ -5,9 +5,9 @@ import { MarkReadSchema, StartConversationSchema } from "../../domain/schemas.ts
 import { conversationView, messageView } from "../../domain/views.ts";
 import type { AuthEnv } from "../auth.middleware.ts";
 import { validationHook } from "../errors.ts";
-import { ConversationIdParam, ConversationSchema, errorResponses, MarkReadResponseSchema, MessageSchema, notFound, okJson, rateLimited } from "../schemas.ts";
+import { bearerSecurity, ConversationIdParam, ConversationSchema, errorResponses, jsonBody, MarkReadResponseSchema, MessageSchema, notFound, okJson, rateLimited } from "../schemas.ts";
 
-const security = [{ bearerAuth: [] }];
+const security = bearerSecurity;
 
 const listQuery = (max: number) =>
   z.object({
@@ -37,9 +37,7 @@ const start = createRoute({
   tags: ["conversations"],
   summary: "Start (or get) the direct conversation with another user; idempotent from either side",
   security,
-  request: {
-    body: { required: true, content: { "application/json": { schema: StartConversationSchema.openapi("StartConversationRequest") } } },
-  },
+  request: jsonBody(StartConversationSchema.openapi("StartConversationRequest")),
   responses: {
     200: okJson(ConversationSchema, "The existing conversation"),
     201: okJson(ConversationSchema, "The new conversation"),

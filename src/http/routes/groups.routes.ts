@@ -3,20 +3,31 @@
  * leave, and every member's read pointer ("seen by"). The rules live in
  * GroupsService / ConversationsService, shared with the socket events.
  */
-import { createRoute, OpenAPIHono, z } from "@hono/zod-openapi";
+import { createRoute, OpenAPIHono } from "@hono/zod-openapi";
 import type { ConversationsService } from "../../domain/conversations.service.ts";
 import type { GroupsService } from "../../domain/groups.service.ts";
 import { addMembersSchema, createGroupSchema, SetRoleSchema, UpdateGroupSchema } from "../../domain/schemas.ts";
 import { conversationView } from "../../domain/views.ts";
 import type { AuthEnv } from "../auth.middleware.ts";
 import { validationHook } from "../errors.ts";
-import { ConversationIdParam, ConversationSchema, EmailParam, errorResponses, forbidden, notFound, okJson, rateLimited, ReadStateSchema } from "../schemas.ts";
+import {
+  bearerSecurity,
+  ConversationIdParam,
+  ConversationSchema,
+  EmailParam,
+  errorResponses,
+  jsonBody,
+  memberRefusals,
+  notFound,
+  okJson,
+  rateLimited,
+  ReadStateSchema,
+} from "../schemas.ts";
 
-const security = [{ bearerAuth: [] }];
+const security = bearerSecurity;
 const tags = ["groups"];
-const jsonBody = <T extends z.ZodType>(schema: T) => ({ body: { required: true, content: { "application/json": { schema } } } });
 const MemberParam = ConversationIdParam.extend(EmailParam.shape);
-const refusals = { ...forbidden, ...notFound, ...errorResponses, ...rateLimited };
+const refusals = memberRefusals;
 
 const create = (max: number) =>
   createRoute({

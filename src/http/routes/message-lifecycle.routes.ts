@@ -9,11 +9,11 @@ import { editMessageSchema, EmojiSchema } from "../../domain/schemas.ts";
 import { messageView } from "../../domain/views.ts";
 import type { AuthEnv } from "../auth.middleware.ts";
 import { validationHook } from "../errors.ts";
-import { errorResponses, forbidden, MessageIdParam, MessageSchema, notFound, okJson, rateLimited } from "../schemas.ts";
+import { bearerSecurity, jsonBody, memberRefusals, MessageIdParam, MessageSchema, okJson } from "../schemas.ts";
 
-const security = [{ bearerAuth: [] }];
+const security = bearerSecurity;
 const tags = ["messages"];
-const refusals = { ...forbidden, ...notFound, ...errorResponses, ...rateLimited };
+const refusals = memberRefusals;
 const ReactionParam = MessageIdParam.extend({
   // Hono has decoded the path parameter; the emoji rules are the socket events'.
   emoji: EmojiSchema.openapi({ param: { name: "emoji", in: "path" }, example: "%F0%9F%91%8D", description: "URL-encoded: one emoji or a :short_code:" }),
@@ -26,10 +26,7 @@ const edit = (maxLength: number) =>
     tags,
     summary: "Edit your message (sender only); members get message_edited",
     security,
-    request: {
-      params: MessageIdParam,
-      body: { required: true, content: { "application/json": { schema: editMessageSchema(maxLength).openapi("EditMessageRequest") } } },
-    },
+    request: { params: MessageIdParam, ...jsonBody(editMessageSchema(maxLength).openapi("EditMessageRequest")) },
     responses: { 200: okJson(MessageSchema, "The edited message (edited: true)"), ...refusals },
   });
 

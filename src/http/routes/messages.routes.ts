@@ -6,7 +6,7 @@ import { sendMessageSchema } from "../../domain/schemas.ts";
 import { messageView } from "../../domain/views.ts";
 import type { AuthEnv } from "../auth.middleware.ts";
 import { validationHook } from "../errors.ts";
-import { errorResponses, notFound, okJson, rateLimited, SendMessageResponseSchema } from "../schemas.ts";
+import { bearerSecurity, errorResponses, notFound, okJson, rateLimited, SendMessageResponseSchema } from "../schemas.ts";
 
 const send = (maxLength: number) =>
   createRoute({
@@ -18,7 +18,7 @@ const send = (maxLength: number) =>
       "Both or neither of to_email and conversation_id: 422. Every member's sockets receive `new_message`, every member but " +
       "the sender's also `message_notification` with their own unread count. " +
       "With `client_id`, a re-send returns the stored message (200, duplicate: true) instead of storing it twice.",
-    security: [{ bearerAuth: [] }],
+    security: bearerSecurity,
     request: {
       body: {
         required: true,

@@ -5,7 +5,7 @@ import { ObjectIdSchema } from "../../domain/schemas.ts";
 import { messageView } from "../../domain/views.ts";
 import type { AuthEnv } from "../auth.middleware.ts";
 import { validationHook } from "../errors.ts";
-import { errorResponses, MessageSchema, notFound, okJson, rateLimited } from "../schemas.ts";
+import { bearerSecurity, errorResponses, MessageSchema, notFound, okJson, rateLimited } from "../schemas.ts";
 
 export const SEARCH_QUERY_MAX = 200;
 
@@ -25,7 +25,7 @@ const search = (pageMax: number) =>
     description:
       "Case-insensitive; each word of `q` must start a word of the message (`hel wor` finds \"Hello, world\"). " +
       "`q` is taken literally (no regex, no operators). A page may hold fewer than `limit` messages while `next_cursor` is set: keep paging.",
-    security: [{ bearerAuth: [] }],
+    security: bearerSecurity,
     request: {
       query: z.object({
         q: z.string().trim().min(1).max(SEARCH_QUERY_MAX).openapi({ example: "invoice" }),

@@ -5,7 +5,7 @@ import type { SyncService } from "../../domain/sync.service.ts";
 import { syncPageView } from "../../domain/views.ts";
 import type { AuthEnv } from "../auth.middleware.ts";
 import { validationHook } from "../errors.ts";
-import { ConversationSchema, errorResponses, MessageSchema, okJson } from "../schemas.ts";
+import { bearerSecurity, ConversationSchema, errorResponses, MessageSchema, okJson } from "../schemas.ts";
 
 export const SyncPageSchema = z
   .object({
@@ -26,7 +26,7 @@ const route = (maxLimit: number) =>
       "For a client that was away longer than connection-state recovery covers, or across a server restart. " +
       "Without `since`: an empty page and a cursor meaning 'from now on' (store it before you start listening). " +
       "Cost: the caller's conversations and the new messages, never a scan. The socket event `sync {since, limit}` answers the same in its ack.",
-    security: [{ bearerAuth: [] }],
+    security: bearerSecurity,
     request: { query: syncSchema(maxLimit).extend({ limit: syncSchema(maxLimit).shape.limit.openapi({ description: `Messages per page, at most ${maxLimit}` }) }) },
     responses: { 200: okJson(SyncPageSchema, "A page of changes"), ...errorResponses },
   });

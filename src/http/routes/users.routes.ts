@@ -5,9 +5,9 @@ import { SearchQuerySchema, UpdateProfileSchema } from "../../domain/schemas.ts"
 import { publicUserView, userView } from "../../domain/views.ts";
 import type { AuthEnv } from "../auth.middleware.ts";
 import { validationHook } from "../errors.ts";
-import { errorResponses, notFound, okJson, PublicUserSchema, rateLimited, UserSchema } from "../schemas.ts";
+import { bearerSecurity, errorResponses, jsonBody, notFound, okJson, PublicUserSchema, rateLimited, UserSchema } from "../schemas.ts";
 
-const security = [{ bearerAuth: [] }];
+const security = bearerSecurity;
 
 const me = createRoute({
   method: "get",
@@ -24,7 +24,7 @@ const updateMe = createRoute({
   tags: ["users"],
   summary: "Change one's own name and/or profile image",
   security,
-  request: { body: { required: true, content: { "application/json": { schema: UpdateProfileSchema.openapi("UpdateProfileRequest") } } } },
+  request: jsonBody(UpdateProfileSchema.openapi("UpdateProfileRequest")),
   responses: { 200: okJson(UserSchema, "The updated user"), ...notFound, ...errorResponses, ...rateLimited },
 });
 
