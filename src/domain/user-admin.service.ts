@@ -43,14 +43,27 @@ export class UserAdminService {
 
   /** Creates or updates the user; `disabled` (when given) disables or re-enables them. */
   async put(input: AdminUserInput): Promise<{ user: AdminUser; created: boolean }> {
-    const before = await this.d.users.find(input.email);
-    const { disabled, ...profile } = input;
-    // The host's word: the profile is overwritten, as a trusted-mode login does.
-    const user = await this.d.users.login(profile, "host");
-    if (disabled !== undefined) await this.setDisabled(user.email, disabled);
-    if (before && !sameProfile(before, user)) await this.announce(user);
-    const isDisabled = disabled ?? (await this.d.flags.disabledAmong([user.email])).has(user.email);
-    return { user: { ...user, disabled: isDisabled }, created: before === null };
+    const { user, created } = await this.write(input);
+    const isDisabled = input.disabled ?? (await this.d.flags.disabledAmong([user.email])).has(user.email);
+    return { user: { ...user, disabled: isDisabled }, created };
+  }
+
+  /**
+   * Each user as by put, in order, one at a time (an initial sync, not a hot path: it must not starve chat
+   * writes); the disabled flags of the users whose `disabled` is not given are read in one query for the batch.
+   */
+  async putMany(inputs: AdminUserInput[]): Promise<{ user: AdminUser; created: boolean }[]> {
+    const unstated = [...new Set(inputs.filter((u) => u.disabled === undefined).map((u) => u.email))];
+    // A copy kept up to date as the batch goes: an email given twice sees what its earlier entry set.
+    const disabled = new Set(unstated.length > 0 ? await this.d.flags.disabledAmong(unstated) : []);
+    const results: { user: AdminUser; created: boolean }[] = [];
+    for (const input of inputs) {
+      const { user, created } = await this.write(input);
+      if (input.disabled === true) disabled.add(user.email);
+      else if (input.disabled === false) disabled.delete(user.email);
+      results.push({ user: { ...user, disabled: disabled.has(user.email) }, created });
+    }
+    return results;
   }
 
   /** Disables the user (tokens refused, sockets disconnected, messages kept). */
@@ -65,6 +78,16 @@ export class UserAdminService {
   async announce(user: User): Promise<void> {
     const audience = await this.d.conversations.contactsOf(user.email);
     this.d.publisher().userUpdated(user, audience);
+  }
+
+  /** The profile written (the host's word: overwritten, as a trusted-mode login does), `disabled` applied when given, contacts told of a change. */
+  private async write(input: AdminUserInput): Promise<{ user: User; created: boolean }> {
+    const before = await this.d.users.find(input.email);
+    const { disabled, ...profile } = input;
+    const user = await this.d.users.login(profile, "host");
+    if (disabled !== undefined) await this.setDisabled(user.email, disabled);
+    if (before && !sameProfile(before, user)) await this.announce(user);
+    return { user, created: before === null };
   }
 
   private async setDisabled(email: string, disabled: boolean): Promise<void> {

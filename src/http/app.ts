@@ -124,7 +124,7 @@ export function createHttpApp(deps: HttpAppDeps) {
     }),
   );
   app.route("/", usersRoutes({ users: services.users }));
-  app.route("/", adminRoutes({ admin: deps.admin.service, enabled: deps.admin.enabled, apiKeyValid: deps.apiKeyValid, trustProxy: deps.trustProxy, log }));
+  app.route("/", adminRoutes({ admin: deps.admin.service, trustProxy: deps.trustProxy, log }));
   app.route("/", conversationsRoutes({ conversations: services.conversations, pageMax: deps.messagesPageMax, listMax: deps.conversationsPageMax }));
   app.route("/", syncRoutes({ sync: services.sync, maxLimit: deps.syncPageMax }));
   app.route("/", searchRoutes({ search: services.search, pageMax: deps.messagesPageMax }));

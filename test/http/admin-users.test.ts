@@ -118,6 +118,30 @@ describe("admin user API", () => {
     expect((await admin("POST", "/api/admin/users:batch", { users: [] })).status).toBe(422);
   });
 
+  test("batch: each result's disabled is the stored flag, or what an earlier entry of the batch set", async () => {
+    await admin("POST", "/api/admin/users:batch", { users: [{ email: "flag-a@example.com", name: "A" }, { email: "flag-b@example.com", name: "B" }] });
+    expect((await admin("DELETE", "/api/admin/users/flag-a@example.com")).status).toBe(200);
+    const r = await admin("POST", "/api/admin/users:batch", {
+      users: [
+        { email: "flag-a@example.com", name: "A2" },
+        { email: "flag-b@example.com", name: "B2", disabled: true },
+        { email: "flag-b@example.com", name: "B3" },
+        { email: "flag-a@example.com", name: "A3", disabled: false },
+        { email: "flag-a@example.com", name: "A4" },
+        { email: "flag-c@example.com", name: "C" },
+      ],
+    });
+    expect(r.status).toBe(200);
+    expect(r.body.results.map((x: any) => [x.email, x.created, x.user.disabled, x.user.name])).toEqual([
+      ["flag-a@example.com", false, true, "A2"],
+      ["flag-b@example.com", false, true, "B2"],
+      ["flag-b@example.com", false, true, "B3"],
+      ["flag-a@example.com", false, false, "A3"],
+      ["flag-a@example.com", false, false, "A4"],
+      ["flag-c@example.com", true, false, "C"],
+    ]);
+  });
+
   test("the OpenAPI document lists the admin routes with the API-key scheme", async () => {
     const doc = (await api(s, "GET", "/openapi.json")).body;
     expect(doc.paths["/api/admin/users/{email}"].put).toBeDefined();

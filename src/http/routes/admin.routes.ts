@@ -71,6 +71,11 @@ const adminView = (u: AdminUser) => ({ ...userView(u), disabled: u.disabled });
 
 export interface AdminRoutesDeps {
   admin: UserAdminService;
+  trustProxy: boolean;
+  log: Logger;
+}
+
+export interface ApiKeyDeps {
   /** false when no AUTH_API_KEYS are configured: the API is off. */
   enabled: boolean;
   apiKeyValid: (key: string | undefined) => boolean;
@@ -79,7 +84,7 @@ export interface AdminRoutesDeps {
 }
 
 /** Refuses calls without a valid key; runs before validation, so nothing about the API leaks to strangers. */
-export const requireApiKey = (d: Pick<AdminRoutesDeps, "enabled" | "apiKeyValid" | "trustProxy" | "log">) =>
+export const requireApiKey = (d: ApiKeyDeps) =>
   createMiddleware<AuthEnv>(async (c, next) => {
     if (!d.enabled) throw new AppError("ADMIN_API_DISABLED", "the admin API is off: no AUTH_API_KEYS configured");
     if (!d.apiKeyValid(c.req.header("x-api-key"))) {
@@ -108,12 +113,7 @@ export function adminRoutes(d: AdminRoutesDeps) {
     })
     .openapi(batch, async (c) => {
       const { users } = c.req.valid("json");
-      const results = [];
-      // In order, one at a time: a batch is an initial sync, not a hot path, and must not starve chat writes.
-      for (const u of users) {
-        const { user, created } = await d.admin.put(u);
-        results.push({ email: user.email, created, user: adminView(user) });
-      }
+      const results = (await d.admin.putMany(users)).map(({ user, created }) => ({ email: user.email, created, user: adminView(user) }));
       audit(c, "batch_users", { count: users.length, created: results.filter((r) => r.created).length });
       return c.json({ results }, 200);
     });
