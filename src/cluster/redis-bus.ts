@@ -2,9 +2,10 @@
  * The Socket.IO bus over Redis pub/sub, with one channel PER ROOM: a node SUBSCRIBEs to a room's channel only
  * while it has local members in that room (the adapter says when), so a node receives nothing for rooms whose
  * members are all elsewhere — unlike socket.io's Redis adapter, where every node gets every broadcast. A
- * broadcast to several rooms is published once per room, each copy naming all target rooms: the receiver of
- * room i delivers it to its members of room i that are in none of the rooms before i (nor in the except
- * rooms), so a socket in several target rooms gets it once. Broadcasts to a whole namespace use its channel.
+ * broadcast to several rooms is published once per room, each copy naming all target rooms: a node decodes
+ * the first copy it receives and delivers it, for each target room it has members in, to its members of that
+ * room that are in none of the target rooms before it (nor in the except rooms), so a socket in several target
+ * rooms gets it once; the node's other copies of it (same sequence, right behind) are dropped undecoded. Broadcasts to a whole namespace use its channel.
  *
  * One Lua script per broadcast numbers it cluster-wide (INCR), keeps it in the replay Stream (bounded, see
  * redis-replay.ts) and publishes it, atomically: every node receives broadcasts in cluster order, and its
@@ -79,6 +80,8 @@ export function createRedisBus(link: RedisLink, nodeId: string, log: Logger, max
   let remote: RemoteFn = () => {};
   let warned = false;
   let offset = 0;
+  /** The cluster sequence of the last broadcast delivered from a room or namespace channel. */
+  let handled = -1;
   const barriers: { seq: number; resolve: (n: number) => void; reject: (err: Error) => void }[] = [];
   const channel = (nsp: string, room: string | null) => (room === null ? `${link.prefix}n:${nsp}` : `${link.prefix}r:${nsp}:${room}`);
 
@@ -101,16 +104,23 @@ export function createRedisBus(link: RedisLink, nodeId: string, log: Logger, max
       const cseq = Number(message.slice(0, nl));
       const sub = subs.get(ch);
       if (ch === own || !sub) return advance(cseq);
+      // The copies of one broadcast to several rooms arrive back to back (one script publishes them all): the
+      // first one this node gets was delivered to every target room it is subscribed to, the rest are dropped
+      // here undecoded.
+      if (cseq === handled) return;
+      handled = cseq;
       const b = decodeBroadcast(message.slice(nl + 1));
       // In cluster order: everything before cseq has arrived, so this is delivered before the offset moves on.
       if (b.origin !== nodeId) {
-        const skip = new Set(b.except);
-        // Members of an earlier target room got it through that room's copy.
-        if (sub.room !== null) for (const r of b.rooms) {
-          if (r === sub.room) break;
-          skip.add(r);
+        if (sub.room === null) remote(b.nsp, b.frames, null, new Set(b.except), cseq);
+        else {
+          // Room by room in target order, each to its members in none of the earlier target rooms (nor except).
+          const skip = new Set(b.except);
+          for (const r of b.rooms) {
+            if (!skip.has(r) && subs.has(channel(b.nsp, r))) remote(b.nsp, b.frames, r, new Set(skip), cseq);
+            skip.add(r);
+          }
         }
-        remote(b.nsp, b.frames, sub.room, skip, cseq);
       }
       advance(cseq);
     } catch (err) {
@@ -119,6 +129,7 @@ export function createRedisBus(link: RedisLink, nodeId: string, log: Logger, max
   };
 
   link.onDown(() => {
+    handled = -1;
     for (const b of barriers.splice(0)) b.reject(new Error("redis connection lost"));
   });
 

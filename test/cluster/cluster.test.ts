@@ -121,6 +121,29 @@ describe("cluster through HAProxy", () => {
     expect(subscribers).toBe(1);
   }, 60_000);
 
+  test("a group message (one broadcast to several rooms) reaches each member's sockets on the other node exactly once", async () => {
+    const [a, b] = nodes as [Node, Node];
+    const tokens = await Promise.all(["gra@c.test", "grb@c.test", "grc@c.test"].map((e) => loginAt(a.url, e)));
+    const ada = await connectTo(a.url, tokens[0]!, { transports: ["websocket"] });
+    const bob = await connectTo(b.url, tokens[1]!, { transports: ["websocket"] });
+    const cy = await connectTo(b.url, tokens[2]!, { transports: ["websocket"] });
+    const cyCreated = waitFor(cy, "conversation_created", 10_000, "group announced to cy");
+    const r = await fetch(`${a.url}/api/conversations`, {
+      method: "POST",
+      headers: { "content-type": "application/json", authorization: `Bearer ${tokens[0]}` },
+      body: JSON.stringify({ conversation_type: "group", title: "Across", members: ["grb@c.test", "grc@c.test"] }),
+    });
+    expect(r.status).toBe(201);
+    const { id } = (await r.json()) as { id: string };
+    await cyCreated;
+    const got = [bob, cy].map((x) => collect(x, "new_message"));
+    for (let i = 0; i < 3; i++) expect((await ack(ada, "send_message", { conversation_id: id, message: `g${i}` })).ok).toBe(true);
+    await waitUntil(() => got.every((x) => x.length >= 3), 10_000, "three group messages on bob and cy");
+    // A broadcast that would come twice does so right behind the first copy: one more round trip settles it.
+    await ack(bob, "get_online_users", {});
+    for (const x of got) expect(x.map((m) => m.message)).toEqual(["g0", "g1", "g2"]);
+  }, 60_000);
+
   test("a SIGKILLed node: its users go offline for the others, its clients reconnect on another node and recover what they missed", async () => {
     const env = clusterEnv(redis, "kill");
     const n = await Promise.all([startNode(env), startNode(env)]);
