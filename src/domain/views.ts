@@ -49,6 +49,13 @@ export const messageView = (m: Message) => ({
   reactions: m.reactions,
 });
 
+/** One member's read pointer ("seen by"): message seq N is seen by the members whose last_read_seq ≥ N. */
+export const readStateView = (r: { email: string; last_read_seq: number; read_at: Date | null }) => ({
+  email: r.email,
+  last_read_seq: r.last_read_seq,
+  read_at: iso(r.read_at),
+});
+
 export const syncPageView = (p: SyncPage) => ({
   conversations: p.conversations.map(conversationView),
   messages: p.messages.map(messageView),

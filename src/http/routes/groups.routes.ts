@@ -7,7 +7,7 @@ import { createRoute, OpenAPIHono } from "@hono/zod-openapi";
 import type { ConversationsService } from "../../domain/conversations.service.ts";
 import type { GroupsService } from "../../domain/groups.service.ts";
 import { addMembersSchema, createGroupSchema, SetRoleSchema, UpdateGroupSchema } from "../../domain/schemas.ts";
-import { conversationView } from "../../domain/views.ts";
+import { conversationView, readStateView } from "../../domain/views.ts";
 import type { AuthEnv } from "../auth.middleware.ts";
 import { validationHook } from "../errors.ts";
 import {
@@ -133,6 +133,6 @@ export function groupsRoutes(deps: { groups: GroupsService; conversations: Conve
     })
     .openapi(readState, async (c) => {
       const states = await deps.conversations.readState(c.req.valid("param").conversation_id, c.var.email);
-      return c.json(states.map((s) => ({ ...s, read_at: s.read_at?.toISOString() ?? null })), 200);
+      return c.json(states.map(readStateView), 200);
     });
 }
