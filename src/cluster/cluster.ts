@@ -15,7 +15,7 @@ import { LOCAL_BUS, type BroadcastBus } from "../realtime/socketio/bus.ts";
 import type { SocketIOServer } from "../realtime/socketio/server.ts";
 import { createUserSockets, type UserSockets } from "../realtime/user-sockets.ts";
 import { createClusterRevocationStore } from "./cluster-revocations.ts";
-import { createRedisBus, type RedisBus } from "./redis-bus.ts";
+import { createRedisBus } from "./redis-bus.ts";
 import { connectRedis } from "./redis-link.ts";
 import { createRedisPresence } from "./redis-presence.ts";
 import { createRedisReplay } from "./redis-replay.ts";
@@ -28,8 +28,6 @@ export interface Cluster {
   /** Several processes share the database and the service (per-process caches of shared data must be off). */
   readonly shared: boolean;
   readonly bus: BroadcastBus;
-  /** The Redis bus's counters (cluster mode only). */
-  readonly busStats: RedisBus["stats"] | undefined;
   readonly presence: PresenceRegistry;
   /** Connection state recovery across nodes (cluster mode with RECOVERY_WINDOW_MS > 0). */
   readonly replay: ClusterReplay | undefined;
@@ -45,7 +43,6 @@ export async function startCluster(cfg: Config, log: Logger, metrics?: Metrics):
       nodeId: "local",
       shared: false,
       bus: LOCAL_BUS,
-      busStats: undefined,
       presence: createLocalPresenceRegistry(),
       replay: undefined,
       limiters: localRateLimiters,
@@ -65,7 +62,6 @@ export async function startCluster(cfg: Config, log: Logger, metrics?: Metrics):
     nodeId,
     shared: true,
     bus,
-    busStats: bus.stats,
     presence,
     replay: cfg.RECOVERY_WINDOW_MS > 0 ? createRedisReplay(link, bus, cfg.RECOVERY_WINDOW_MS, log) : undefined,
     limiters: createRedisRateLimiterFactory(link, log),

@@ -7,6 +7,7 @@
  */
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from "prom-client";
 import type { MongoClient } from "mongodb";
+import type { BusStats } from "../cluster/redis-bus.ts";
 import { clientEvents } from "../domain/event-schemas.ts";
 import type { ChatPublisher } from "../domain/ports.ts";
 import type { GatewayObserver } from "../realtime/chat-gateway.ts";
@@ -33,7 +34,7 @@ export interface Metrics {
   readonly socketio: SocketIOObserver;
   readonly gateway: GatewayObserver;
   /** Cluster mode: where the bus gauges read the Redis bus's counters, at scrape time only. */
-  watchClusterBus(stats: () => { publishedBytes: number; receivedBytes: number; received: number; channels: number }): void;
+  watchClusterBus(stats: () => BusStats): void;
   /** Where the connected-sockets gauge reads the open sessions, at scrape time only. */
   watchSessions(sessions: () => Iterable<{ transport: string }>): void;
   /** Wraps the chat publisher to time store and delivery of each new message. */
@@ -59,8 +60,8 @@ export function createMetrics(): Metrics {
       for (const [transport, n] of Object.entries(counts)) this.set({ transport }, n);
     },
   });
-  let bus: (() => { publishedBytes: number; receivedBytes: number; received: number; channels: number }) | undefined;
-  const busGauge = (name: string, help: string, read: (b: NonNullable<ReturnType<NonNullable<typeof bus>>>) => number) =>
+  let bus: (() => BusStats) | undefined;
+  const busGauge = (name: string, help: string, read: (b: BusStats) => number) =>
     new Gauge({
       name,
       help,

@@ -60,7 +60,8 @@ export interface PersistedSession {
   sinceCluster?: number;
 }
 
-const frameBytes = (frames: RawData[]) => frames.reduce<number>((n, f) => n + (typeof f === "string" ? f.length : f.byteLength), 0);
+/** The bytes of a packet's frames (text length, binary size), as the replay limits count them. */
+export const frameBytes = (frames: RawData[]) => frames.reduce<number>((n, f) => n + (typeof f === "string" ? f.length : f.byteLength), 0);
 
 export class RecoveryLog {
   readonly opts: Required<RecoveryOptions>;
@@ -217,9 +218,16 @@ export class RecoveryLog {
 
 /** Whether a broadcast reached a socket in `rooms` (its own id included), as the official adapter decides. */
 function reaches(e: LogEntry, sid: string, rooms: ReadonlySet<string>): boolean {
-  if (e.exceptId === sid) return false;
-  for (const r of e.except) if (rooms.has(r)) return false;
-  if (e.rooms.size === 0) return true;
-  for (const r of e.rooms) if (rooms.has(r)) return true;
-  return false;
+  return e.exceptId !== sid && reachesRooms(e.rooms, e.except, rooms);
+}
+
+/** Whether a broadcast to `targets` (none: everyone) except `except` reached a socket in `rooms`. */
+export function reachesRooms(targets: Iterable<string>, except: Iterable<string>, rooms: ReadonlySet<string>): boolean {
+  for (const r of except) if (rooms.has(r)) return false;
+  let any = false;
+  for (const r of targets) {
+    if (rooms.has(r)) return true;
+    any = true;
+  }
+  return !any;
 }

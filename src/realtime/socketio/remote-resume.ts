@@ -7,7 +7,7 @@
 import type { RawData } from "../engine/parser.ts";
 import type { SessionSnapshot } from "./cluster-replay.ts";
 import type { Namespace } from "./namespace.ts";
-import { RecoveryLog, type PersistedSession } from "./recovery.ts";
+import { frameBytes, reachesRooms, RecoveryLog, type PersistedSession } from "./recovery.ts";
 
 export interface RemoteSession {
   snapshot: SessionSnapshot;
@@ -56,8 +56,8 @@ export async function collectRemote(
       if (e.nsp !== nsp.name) continue;
       // The client had it from its first process (sent before the cut it holds).
       if (e.epoch === snapshot.epoch && e.seq >= 0 && e.seq < sinceSeq) continue;
-      if (!reaches(e.rooms, e.except, rooms)) continue;
-      for (const f of e.frames) bytes += typeof f === "string" ? f.length : f.byteLength;
+      if (!reachesRooms(e.rooms, e.except, rooms)) continue;
+      bytes += frameBytes(e.frames);
       frames.push(e.frames);
     }
     const local = log.since(localFrom, snapshot.sid, rooms, upTo);
@@ -68,11 +68,4 @@ export async function collectRemote(
   } catch {
     return null;
   }
-}
-
-function reaches(targets: string[], except: string[], rooms: ReadonlySet<string>): boolean {
-  for (const r of except) if (rooms.has(r)) return false;
-  if (targets.length === 0) return true;
-  for (const r of targets) if (rooms.has(r)) return true;
-  return false;
 }
