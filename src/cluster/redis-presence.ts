@@ -48,13 +48,22 @@ for _, id in ipairs(redis.call('SMEMBERS', KEYS[1])) do
 end
 return off`;
 
-/** KEYS: nodes, pt, pn:<me>, hb:<me>. ARGV: me, ttl ms, users... Rewrites this node's users. */
+/**
+ * KEYS: nodes, pt, pn:<me>, hb:<me>. ARGV: me, ttl ms, users... Rewrites this node's users; returns those that were
+ * on no node before (after this node was reaped while alive, the survivor announced them offline).
+ */
 const RESYNC = `${DROP_NODE}
+local had = {}
+for _, u in ipairs(redis.call('HKEYS', KEYS[3])) do had[u] = true end
 drop(KEYS[3], KEYS[2])
-for i = 3, #ARGV do redis.call('HSET', KEYS[3], ARGV[i], 1); redis.call('HINCRBY', KEYS[2], ARGV[i], 1) end
+local back = {}
+for i = 3, #ARGV do
+  redis.call('HSET', KEYS[3], ARGV[i], 1)
+  if redis.call('HINCRBY', KEYS[2], ARGV[i], 1) == 1 and not had[ARGV[i]] then table.insert(back, ARGV[i]) end
+end
 redis.call('SADD', KEYS[1], ARGV[1])
 redis.call('SET', KEYS[4], '1', 'PX', ARGV[2])
-return 0`;
+return back`;
 
 /** KEYS: nodes, hb:<me>. ARGV: me, ttl ms. Returns 1 when this node was not in the node set (it was reaped). */
 const BEAT = `redis.call('SET', KEYS[2], '1', 'PX', ARGV[2])
@@ -71,6 +80,7 @@ export function createRedisPresence(link: RedisLink, nodeId: string, heartbeatMs
   /** This node's users: the truth to rewrite when Redis comes back, and the answer while it is away. */
   const mine = new Set<string>();
   let reaped: (emails: string[]) => void = () => {};
+  let restored: (emails: string[]) => void = () => {};
   let warned = false;
   const degraded = (err: unknown) => {
     if (!warned) log.warn("cluster presence: redis unavailable, answering from this node's sockets", { err: (err as Error).message });
@@ -80,9 +90,11 @@ export function createRedisPresence(link: RedisLink, nodeId: string, heartbeatMs
 
   /** A resynchronisation failed: the next heartbeat tries again. */
   let stale = false;
-  const resync = () =>
+  /** `announce`: after being reaped while alive, the users that had gone offline for the others come back online. */
+  const resync = (announce = false) =>
     evalScript(RESYNC, [k.nodes, k.pt, k.pn, k.hb], [nodeId, ttl, ...mine]).then(
-      () => {
+      (back) => {
+        if (announce && (back as string[]).length > 0) restored(back as string[]);
         stale = false;
         warned = false;
         log.info("cluster presence: this node's users written to redis", { users: mine.size });
@@ -98,8 +110,9 @@ export function createRedisPresence(link: RedisLink, nodeId: string, heartbeatMs
       if (Number(absent) === 1) {
         // Reaped while alive (a late heartbeat, e.g. a long GC pause): this node's users were subtracted.
         log.warn("cluster presence: this node was reaped by another one (late heartbeat); rewriting its users");
-      } else if (!stale) return;
-      void resync();
+        return void resync(true);
+      }
+      if (stale) void resync();
     }, degraded);
   }, Math.max(10, Math.floor(heartbeatMs / 2)));
   const sweep = setInterval(() => {
@@ -155,6 +168,9 @@ export function createRedisPresence(link: RedisLink, nodeId: string, heartbeatMs
     resetsAllAtStart: false,
     onReaped(fn) {
       reaped = fn;
+    },
+    onRestored(fn) {
+      restored = fn;
     },
     async close() {
       clearInterval(beat);

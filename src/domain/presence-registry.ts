@@ -21,6 +21,11 @@ export interface PresenceRegistry {
   readonly resetsAllAtStart: boolean;
   /** Called with users whose node died and who are on no other node: they went offline (once, on one survivor). */
   onReaped(fn: (emails: string[]) => void): void;
+  /**
+   * Called on a node that was reaped while alive (its heartbeat late, e.g. a long pause) with its users that had
+   * gone offline for the others: they are back online.
+   */
+  onRestored(fn: (emails: string[]) => void): void;
 }
 
 export function createLocalPresenceRegistry(): PresenceRegistry {
@@ -42,5 +47,6 @@ export function createLocalPresenceRegistry(): PresenceRegistry {
     },
     resetsAllAtStart: true,
     onReaped() {},
+    onRestored() {},
   };
 }

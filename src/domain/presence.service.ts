@@ -28,6 +28,9 @@ export class PresenceService {
     registry.onReaped((emails) => {
       for (const email of emails) void this.wentOffline(email, new Date()).catch(() => {});
     });
+    registry.onRestored((emails) => {
+      for (const email of emails) if (this.sockets.has(email)) void this.cameOnline(email).catch(() => {});
+    });
   }
 
   /** Clears online flags left by a crash (one node: at start no socket is connected; a cluster reaps dead nodes instead). */
@@ -53,6 +56,10 @@ export class PresenceService {
     this.sockets.set(email, n);
     if (n !== 1) return;
     if (!(await this.registry.add(email))) return;
+    await this.cameOnline(email);
+  }
+
+  private async cameOnline(email: string): Promise<void> {
     await this.users.setPresence(email, true, new Date());
     if (this.sockets.has(email)) this.publisher().presenceChanged(email, true, null, await this.conversations.contactsOf(email));
   }

@@ -178,10 +178,15 @@ describe("cluster through HAProxy", () => {
     await lb2.stop();
   }, 60_000);
 
-  test("a node paused past its heartbeat is reaped by another, and puts its users back when it runs again", async () => {
+  test("a node paused past its heartbeat is reaped by another, and puts its users back (online again for their contacts) when it runs again", async () => {
     const env = clusterEnv(redis, "pause");
     const n = await Promise.all([startNode(env), startNode(env)]);
     const ivy = await connectTo(n[1]!.url, await loginAt(n[1]!.url, "ivy@c.test"), { transports: ["websocket"] });
+    // A contact on the other node sees her go offline when her node is reaped, and online again when it is back.
+    const jack = await connectTo(n[0]!.url, await loginAt(n[0]!.url, "jack@c.test"), { transports: ["websocket"] });
+    await ack(jack, "send_message", { to_email: "ivy@c.test", message: "hi" });
+    const offline = waitFor(jack, "user_offline", 15_000, "ivy offline for jack");
+    const online = offline.then(() => waitFor(jack, "user_online", 15_000, "ivy online again for jack"));
     const r = new RedisClient(redis.url);
     const counted = async () => Number(await r.send("HEXISTS", [`${env.prefix}pt`, "ivy@c.test"])) === 1;
     await waitUntil(counted, 5_000, "ivy counted");
@@ -193,8 +198,11 @@ describe("cluster through HAProxy", () => {
     }
     // Its next heartbeat finds it was reaped and rewrites its users.
     await waitUntil(counted, 5_000, "ivy counted again");
+    expect((await offline).email).toBe("ivy@c.test");
+    expect((await online).email).toBe("ivy@c.test");
     r.close();
     ivy.disconnect();
+    jack.disconnect();
   }, 60_000);
 
   test("Redis restarts: nodes keep serving their own sockets, reconnect, and cross-node chat and presence resume", async () => {
