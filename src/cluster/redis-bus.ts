@@ -67,7 +67,7 @@ return c`;
 /** A barrier not back on the subscriber connection by then is given up (the caller treats it as "not recovered"). */
 const BARRIER_TIMEOUT_MS = 2_000;
 
-type RemoteFn = (nsp: string, frames: RawData[], room: string | null, except: ReadonlySet<string>, cseq: number) => void;
+type RemoteFn = Parameters<BroadcastBus["onRemote"]>[0];
 
 export function createRedisBus(link: RedisLink, nodeId: string, log: Logger, maxEntries = 100_000): RedisBus {
   const stats: BusStats = { published: 0, publishedBytes: 0, received: 0, receivedBytes: 0, channels: 0 };
@@ -114,12 +114,9 @@ export function createRedisBus(link: RedisLink, nodeId: string, log: Logger, max
       if (b.origin !== nodeId) {
         if (sub.room === null) remote(b.nsp, b.frames, null, new Set(b.except), cseq);
         else {
-          // Room by room in target order, each to its members in none of the earlier target rooms (nor except).
-          const skip = new Set(b.except);
-          for (const r of b.rooms) {
-            if (!skip.has(r) && subs.has(channel(b.nsp, r))) remote(b.nsp, b.frames, r, new Set(skip), cseq);
-            skip.add(r);
-          }
+          // Once, to every target room with members here (the adapter reaches a socket in several of them once).
+          const here = b.rooms.filter((r) => subs.has(channel(b.nsp, r)));
+          if (here.length > 0) remote(b.nsp, b.frames, here, new Set(b.except), cseq);
         }
       }
       advance(cseq);

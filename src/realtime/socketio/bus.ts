@@ -27,11 +27,11 @@ export interface BroadcastBus {
   /** This process has no members left in `room`. */
   unsubscribe(nsp: string, room: string | null): void;
   /**
-   * Where broadcasts from other processes go: each is delivered once per process, as a broadcast to ONE room
-   * (`room`) except the rooms it names (the earlier target rooms among them, so a socket in several target
-   * rooms gets it once), exactly as if it had been made here.
+   * Where broadcasts from other processes go: each is delivered once per process, to the target rooms this
+   * process has members in (`rooms`; null: every socket of the namespace) minus `except`, exactly as if it had been
+   * made here (a socket in several of the rooms gets it once).
    */
-  onRemote(fn: (nsp: string, frames: RawData[], room: string | null, except: ReadonlySet<string>, cseq: number) => void): void;
+  onRemote(fn: (nsp: string, frames: RawData[], rooms: string[] | null, except: ReadonlySet<string>, cseq: number) => void): void;
 }
 
 export const LOCAL_BUS: BroadcastBus = {

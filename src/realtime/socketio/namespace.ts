@@ -77,11 +77,11 @@ export class Namespace {
   }
 
   /**
-   * A broadcast from another process of the cluster, for this process's members of `room` (null: every socket)
+   * A broadcast from another process of the cluster, for this process's members of `rooms` (null: every socket)
    * minus `except`: logged for recovery, delivered and followed by its offset marker as a local one would be.
    */
-  deliverRemote(frames: RawData[], room: string | null, except: ReadonlySet<string>, cseq: number): void {
-    const target = { rooms: room === null ? new Set<string>() : new Set([room]), except };
+  deliverRemote(frames: RawData[], rooms: string[] | null, except: ReadonlySet<string>, cseq: number): void {
+    const target = { rooms: new Set(rooms ?? []), except };
     this.recovery?.append(frames, target, cseq);
     this.adapter.broadcast(frames, target, this.sockets.values());
     this.markers?.add(target);

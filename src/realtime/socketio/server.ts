@@ -88,7 +88,7 @@ export class SocketIOServer {
     this.observer = opts.observer ?? NO_OBSERVER;
     this.bus = opts.bus ?? LOCAL_BUS;
     this.replay = opts.clusterReplay;
-    this.bus.onRemote((nsp, frames, room, except, cseq) => this.namespaces.get(nsp)?.deliverRemote(frames, room, except, cseq));
+    this.bus.onRemote((nsp, frames, rooms, except, cseq) => this.namespaces.get(nsp)?.deliverRemote(frames, rooms, except, cseq));
     this.onError = opts.onError ?? ((err, event) => console.error(`socket.io handler for "${event}" failed:`, err));
     const path = o.path.endsWith("/") ? o.path : `${o.path}/`;
     this.engine = new EngineServer({
