@@ -2,10 +2,12 @@
  * The Socket.IO bus over Redis pub/sub, with one channel PER ROOM: a node SUBSCRIBEs to a room's channel only
  * while it has local members in that room (the adapter says when), so a node receives nothing for rooms whose
  * members are all elsewhere — unlike socket.io's Redis adapter, where every node gets every broadcast. A
- * broadcast to several rooms is published once per room, each copy naming all target rooms: a node decodes
- * the first copy it receives and delivers it, for each target room it has members in, to its members of that
- * room that are in none of the target rooms before it (nor in the except rooms), so a socket in several target
- * rooms gets it once; the node's other copies of it (same sequence, right behind) are dropped undecoded. Broadcasts to a whole namespace use its channel.
+ * broadcast to several rooms is published once per room WITHOUT the list of rooms (a 1,000-member group's
+ * message would otherwise put its 1,000 room names on each of 1,000 channels: 24 MB through Redis per message,
+ * beyond its pub/sub output buffer limit); the room of a copy is its channel's. The copies of one broadcast
+ * arrive back to back (one script publishes them all): a node decodes the first, collects the rooms of the
+ * rest, and delivers it once to all of them at the end of the tick (a socket in several gets it once). The
+ * replay Stream keeps the full broadcast, rooms included. Broadcasts to a whole namespace use its channel.
  *
  * One Lua script per broadcast numbers it cluster-wide (INCR), keeps it in the replay Stream (bounded, see
  * redis-replay.ts) and publishes it, atomically: every node receives broadcasts in cluster order, and its
@@ -52,11 +54,11 @@ export interface DecodedBroadcast {
   frames: RawData[];
 }
 
-/** KEYS: sequence, stream. ARGV: maxlen, payload, channels... */
+/** KEYS: sequence, stream. ARGV: maxlen, payload (kept), payload to publish ('' = the same), channels... */
 const PUBLISH = `local s = redis.call('INCR', KEYS[1])
 redis.call('XADD', KEYS[2], 'MAXLEN', '~', ARGV[1], s .. '-1', 'm', ARGV[2])
-local msg = s .. '\\n' .. ARGV[2]
-for i = 3, #ARGV do redis.call('PUBLISH', ARGV[i], msg) end
+local msg = s .. '\\n' .. (ARGV[3] ~= '' and ARGV[3] or ARGV[2])
+for i = 4, #ARGV do redis.call('PUBLISH', ARGV[i], msg) end
 return s`;
 
 /** KEYS: sequence. ARGV: a node's offset. After Redis lost its data, numbering resumes above what nodes have seen. */
@@ -81,7 +83,10 @@ export function createRedisBus(link: RedisLink, nodeId: string, log: Logger, max
   let warned = false;
   let offset = 0;
   /** The cluster sequence of the last broadcast delivered from a room or namespace channel. */
-  let handled = -1;
+  /** The broadcast whose copies are arriving: decoded once, its rooms collected, delivered at the end of the tick. */
+  let pending: { cseq: number; b: DecodedBroadcast; rooms: string[] | null } | null = null;
+  /** Rooms already delivered for the newest sequence (a copy arriving after the flush excludes them). */
+  let delivered = { cseq: -1, rooms: new Set<string>() };
   const barriers: { seq: number; resolve: (n: number) => void; reject: (err: Error) => void }[] = [];
   const channel = (nsp: string, room: string | null) => (room === null ? `${link.prefix}n:${nsp}` : `${link.prefix}r:${nsp}:${room}`);
 
@@ -103,30 +108,44 @@ export function createRedisBus(link: RedisLink, nodeId: string, log: Logger, max
       const nl = message.indexOf("\n");
       const cseq = Number(message.slice(0, nl));
       const sub = subs.get(ch);
-      if (ch === own || !sub) return advance(cseq);
-      // The copies of one broadcast to several rooms arrive back to back (one script publishes them all): the
-      // first one this node gets was delivered to every target room it is subscribed to, the rest are dropped
-      // here undecoded.
-      if (cseq === handled) return;
-      handled = cseq;
-      const b = decodeBroadcast(message.slice(nl + 1));
-      // In cluster order: everything before cseq has arrived, so this is delivered before the offset moves on.
-      if (b.origin !== nodeId) {
-        if (sub.room === null) remote(b.nsp, b.frames, null, new Set(b.except), cseq);
-        else {
-          // Once, to every target room with members here (the adapter reaches a socket in several of them once).
-          const here = b.rooms.filter((r) => subs.has(channel(b.nsp, r)));
-          if (here.length > 0) remote(b.nsp, b.frames, here, new Set(b.except), cseq);
-        }
+      if (ch === own || !sub) {
+        flush();
+        return advance(cseq);
       }
-      advance(cseq);
+      // Another copy of the broadcast being collected: only its room is new (not decoded again).
+      if (pending?.cseq === cseq) {
+        if (sub.room !== null) pending.rooms?.push(sub.room);
+        return;
+      }
+      flush();
+      pending = { cseq, b: decodeBroadcast(message.slice(nl + 1)), rooms: sub.room === null ? null : [sub.room] };
+      setImmediate(flush);
     } catch (err) {
       log.error("cluster bus: bad message dropped", { channel: ch, err });
     }
   };
 
+  /** Delivers the collected broadcast (in cluster order: before the offset moves past it). */
+  function flush(): void {
+    const p = pending;
+    if (!p) return;
+    pending = null;
+    if (p.b.origin !== nodeId) {
+      const except = new Set(p.b.except);
+      if (delivered.cseq === p.cseq) for (const r of delivered.rooms) except.add(r);
+      else delivered = { cseq: p.cseq, rooms: new Set() };
+      try {
+        remote(p.b.nsp, p.b.frames, p.rooms, except, p.cseq);
+      } catch (err) {
+        log.error("cluster bus: delivering a broadcast failed", { err });
+      }
+      for (const r of p.rooms ?? []) delivered.rooms.add(r);
+    }
+    advance(p.cseq);
+  }
+
   link.onDown(() => {
-    handled = -1;
+    flush();
     for (const b of barriers.splice(0)) b.reject(new Error("redis connection lost"));
   });
 
@@ -146,8 +165,8 @@ export function createRedisBus(link: RedisLink, nodeId: string, log: Logger, max
   });
   // The script by its SHA1 (what Redis caches it under): 40 bytes per broadcast instead of the script's text.
   const sha = new Bun.CryptoHasher("sha1").update(PUBLISH).digest("hex");
-  const run = (payload: string, channels: string[]) => {
-    const args = ["2", ...keys, maxlen, payload, ...channels];
+  const run = (payload: string, published: string, channels: string[]) => {
+    const args = ["2", ...keys, maxlen, payload, published, ...channels];
     return link.send("EVALSHA", [sha, ...args]).catch((err: unknown) => {
       if (!String((err as Error).message).includes("NOSCRIPT")) throw err;
       return link.send("EVAL", [PUBLISH, ...args]);
@@ -160,9 +179,11 @@ export function createRedisBus(link: RedisLink, nodeId: string, log: Logger, max
     publish(b: BusBroadcast) {
       const channels = b.rooms.length === 0 ? [channel(b.nsp, null)] : b.rooms.map((r) => channel(b.nsp, r));
       const message = encode(nodeId, b);
+      // Each copy's room is its channel's: the copies leave the room list out ('' publishes the kept payload).
+      const published = b.rooms.length > 1 ? encode(nodeId, { ...b, rooms: [] }) : "";
       stats.published += channels.length;
-      stats.publishedBytes += message.length * channels.length;
-      run(message, channels).catch((err: unknown) => {
+      stats.publishedBytes += (published || message).length * channels.length;
+      run(message, published, channels).catch((err: unknown) => {
         if (warned) return;
         warned = true;
         log.warn("cluster bus: publish failed; other nodes miss broadcasts until redis is back", { err: (err as Error).message });
@@ -198,7 +219,7 @@ export function createRedisBus(link: RedisLink, nodeId: string, log: Logger, max
       await Promise.all(waits);
     },
     async barrier(atSend) {
-      const sent = run("", [own]);
+      const sent = run("", "", [own]);
       atSend();
       const seq = Number(await sent);
       return new Promise<number>((resolve, reject) => {
