@@ -38,6 +38,8 @@ export const EnvSchema = z.object({
   MESSAGES_PAGE_MAX: intFrom(100, 1, 1000),
   CONVERSATIONS_PAGE_MAX: intFrom(500, 1, 10_000),
   GROUP_MAX_MEMBERS: intFrom(1_000, 2, 100_000),
+  // Conversations held by the per-process cache of users' conversation lists (0: off; always off in cluster mode).
+  LIST_CACHE_ITEMS: intFrom(100_000, 0, 10_000_000),
   SYNC_PAGE_MAX: intFrom(500, 1, 10_000),
   PING_INTERVAL_MS: intFrom(25_000, 50, 600_000),
   PING_TIMEOUT_MS: intFrom(20_000, 50, 600_000),

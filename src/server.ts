@@ -10,7 +10,9 @@ import { createLocalRevocationStore, disabledUserKey, NEVER_EXPIRES } from "./au
 import { createTokens } from "./auth/tokens.ts";
 import { startCluster } from "./cluster/cluster.ts";
 import type { Config } from "./config.ts";
+import { withListCache, type ListCacheStats } from "./db/conversation-list-cache.ts";
 import { createConversationsRepo } from "./db/conversations.repo.ts";
+import { watchForOtherWriters } from "./db/other-writers.ts";
 import { ensureIndexes } from "./db/indexes.ts";
 import { backfillMembers } from "./db/members.ts";
 import { backfillUserTerms } from "./db/user-terms.ts";
@@ -49,6 +51,8 @@ export interface RunningServer {
   nodeId: string;
   /** Port of the dedicated /metrics listener (METRICS_PORT), if any. */
   metricsPort?: number;
+  /** The conversation-list cache's counters; null when there is none (cluster mode, LIST_CACHE_ITEMS=0). */
+  listCacheStats(): ListCacheStats | null;
   stop(): Promise<void>;
 }
 
@@ -91,7 +95,17 @@ export async function startServer(cfg: Config, mongoUrl: string, log: Logger, ex
   }
   // "Has a connected socket": the presence registry, cluster-wide in cluster mode.
   const presence: PresencePort = { onlineAmong: (emails) => cluster.presence.onlineAmong(emails) };
-  const conversationsRepo = createConversationsRepo(db.collections.conversations, db.collections.members);
+  const plainConversations = createConversationsRepo(db.collections.conversations, db.collections.members);
+  // The list cache assumes this process is the only writer: never in cluster mode (nor with LIST_CACHE_ITEMS=0).
+  const listCache = cluster.shared || cfg.LIST_CACHE_ITEMS === 0 ? null : withListCache(plainConversations, cfg.LIST_CACHE_ITEMS);
+  if (listCache) metrics.watchListCache(listCache.listCacheStats);
+  const otherWriters = listCache
+    ? await watchForOtherWriters(db.collections.meta, (count) => {
+        listCache.disable();
+        log.warn("another server process writes this database without REDIS_URL: conversation-list cache off (run several processes in cluster mode)", { others: count });
+      })
+    : null;
+  const conversationsRepo = listCache ?? plainConversations;
   const services = createChatServices(
     {
       users: createUsersRepo(db.collections.users, db.collections.userTerms),
@@ -264,6 +278,7 @@ export async function startServer(cfg: Config, mongoUrl: string, log: Logger, ex
     userSockets,
     nodeId: cluster.nodeId,
     metricsPort: metricsServer?.port,
+    listCacheStats: () => listCache?.listCacheStats() ?? null,
     stop() {
       // Graceful drain (rolling restarts): refuse new sessions; close every Engine.IO session, so clients
       // reconnect (to another instance behind the balancer) — polling clients collect their close packet on
@@ -285,6 +300,7 @@ export async function startServer(cfg: Config, mongoUrl: string, log: Logger, ex
         services.presence.close();
         await webhooks?.stop();
         await cluster.close();
+        await otherWriters?.stop();
         await db.close();
       })();
       return stopping;

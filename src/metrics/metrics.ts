@@ -5,6 +5,7 @@
  * made here, so the protocol layer, the gateway and the database layer never
  * import prom-client.
  */
+import type { ListCacheStats } from "../db/conversation-list-cache.ts";
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from "prom-client";
 import type { MongoClient } from "mongodb";
 import type { BusStats } from "../cluster/redis-bus.ts";
@@ -35,6 +36,8 @@ export interface Metrics {
   readonly gateway: GatewayObserver;
   /** Cluster mode: where the bus gauges read the Redis bus's counters, at scrape time only. */
   watchClusterBus(stats: () => BusStats): void;
+  /** Where the conversation-list cache gauges read its counters, at scrape time only. */
+  watchListCache(stats: () => ListCacheStats): void;
   /** Where the connected-sockets gauge reads the open sessions, at scrape time only. */
   watchSessions(sessions: () => Iterable<{ transport: string }>): void;
   /** Wraps the chat publisher to time store and delivery of each new message. */
@@ -75,6 +78,29 @@ export function createMetrics(): Metrics {
   busGauge("chat_cluster_bus_received_messages", "Cluster mode: broadcasts received from Redis since start", (b) => b.received);
   busGauge("chat_cluster_bus_published_bytes", "Cluster mode: bytes of broadcasts published to Redis since start", (b) => b.publishedBytes);
   busGauge("chat_cluster_bus_channels", "Cluster mode: Redis channels subscribed (rooms with members on this node)", (b) => b.channels);
+  let listCache: (() => ListCacheStats) | undefined;
+  const listCacheCounter = (name: string, help: string, read: (s: ListCacheStats) => number) =>
+    new Counter({
+      name,
+      help,
+      registers,
+      collect() {
+        const s = listCache?.();
+        this.reset();
+        if (s) this.inc(read(s));
+      },
+    });
+  listCacheCounter("chat_list_cache_hits_total", "Conversation lists answered from the per-process cache", (s) => s.hits);
+  listCacheCounter("chat_list_cache_misses_total", "Conversation lists read from the database", (s) => s.misses);
+  new Gauge({
+    name: "chat_list_cache_items",
+    help: "Conversations held by the conversation-list cache (summed over users)",
+    registers,
+    collect() {
+      const s = listCache?.();
+      if (s) this.set(s.items);
+    },
+  });
   const connections: Cell = { n: 0 };
   new Counter({
     name: "chat_socket_connections_total",
@@ -120,6 +146,9 @@ export function createMetrics(): Metrics {
     },
     watchClusterBus(fn) {
       bus = fn;
+    },
+    watchListCache(fn) {
+      listCache = fn;
     },
     watchSessions(fn) {
       sessions = fn;

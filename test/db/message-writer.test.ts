@@ -17,7 +17,9 @@ let s: TestServer;
 let ada: TestUser;
 let bob: TestUser;
 beforeAll(async () => {
-  s = await startTestServer("writer");
+  // A second writer in this process plays another server process: the list cache, which relies on being the only
+  // writer (a real second process turns it off, see list-cache.test.ts), is off.
+  s = await startTestServer("writer", { LIST_CACHE_ITEMS: "0" });
   ada = await login(s, "ada@example.com", "Ada");
   bob = await login(s, "bob@example.com", "Bob");
 });

@@ -1,0 +1,147 @@
+/**
+ * A read cache of users' conversation lists in front of a ConversationsRepo (single process only).
+ *
+ * Why: `GET /api/conversations` is the read every client makes on start and resume, and it is two queries and a few
+ * hundred microseconds of BSON decoding each time, for a list that changes only when one of its conversations does.
+ *
+ * How it stays exact: every write of the repository names the conversation it writes (and, for membership changes,
+ * the users whose lists gain or lose it). When a write ends (succeeded, failed or unknown), the cached lists of every
+ * user that list holds it are dropped, as are the lists of the users whose membership changed, before the writer's
+ * caller resumes; the next list of those users is read again. A list read that overlaps such a write is answered but
+ * not kept (it may have seen the database before the write). So a list request that starts after a write was
+ * acknowledged never sees the state before it.
+ *
+ * Only correct when this process is the only writer of its database: off in cluster mode (see server.ts).
+ * Bounded: at most `maxItems` conversations are held, least recently listed users go first.
+ */
+import type { ConversationsRepo } from "../domain/ports.ts";
+import type { Conversation } from "../domain/types.ts";
+
+export interface ListCacheStats {
+  /** False once disable() was called. */
+  enabled: boolean;
+  hits: number;
+  misses: number;
+  /** Cached conversations (summed over users). */
+  items: number;
+  users: number;
+}
+
+/** A list read in progress: what was written while it ran. */
+interface Reader {
+  email: string;
+  conversations: Set<string>;
+  membershipChanged: boolean;
+}
+
+export interface CachedConversationsRepo extends ConversationsRepo {
+  listCacheStats(): ListCacheStats;
+  /** For good: drops what is held and reads through from now on (another process writes the database). */
+  disable(): void;
+}
+
+export function withListCache(inner: ConversationsRepo, maxItems: number): CachedConversationsRepo {
+  /** email → their list, most recently used last (Map order). */
+  const lists = new Map<string, Conversation[]>();
+  /** conversation id → the users whose cached list holds it. */
+  const holders = new Map<string, Set<string>>();
+  const readers = new Set<Reader>();
+  let items = 0;
+  let hits = 0;
+  let misses = 0;
+  let enabled = true;
+
+  const drop = (email: string) => {
+    const list = lists.get(email);
+    if (!list) return;
+    lists.delete(email);
+    items -= list.length;
+    for (const c of list) {
+      const h = holders.get(c.id);
+      h?.delete(email);
+      if (h?.size === 0) holders.delete(c.id);
+    }
+  };
+  const keep = (email: string, list: Conversation[]) => {
+    if (list.length > maxItems) return;
+    drop(email);
+    lists.set(email, list);
+    items += list.length;
+    for (const c of list) {
+      let h = holders.get(c.id);
+      if (!h) holders.set(c.id, (h = new Set()));
+      h.add(email);
+    }
+    // Evict least recently used users until the bound holds.
+    for (const oldest of lists.keys()) {
+      if (items <= maxItems) break;
+      if (oldest !== email) drop(oldest);
+    }
+  };
+  /** After a write of conversation `id` (and of the memberships of `users`): no cached or in-flight list survives it. */
+  const written = (id: string | null, users: readonly string[] = []) => {
+    if (id !== null) for (const email of [...(holders.get(id) ?? [])]) drop(email);
+    for (const email of users) drop(email);
+    for (const r of readers) {
+      if (id !== null) r.conversations.add(id);
+      if (users.includes(r.email)) r.membershipChanged = true;
+    }
+  };
+  /** Runs a write and invalidates when it ends, whatever its outcome (a failed write may still have been applied). */
+  const write = async <T>(id: string | null, users: readonly string[], run: () => Promise<T>): Promise<T> => {
+    try {
+      return await run();
+    } finally {
+      written(id, users);
+    }
+  };
+
+  // Every method is listed (no spread of `inner`): a write added to the port later cannot pass by uncached.
+  const repo: Required<CachedConversationsRepo> = {
+    findDirect: (pair) => inner.findDirect(pair),
+    findById: (id) => inner.findById(id),
+    memberState: (id, user) => inner.memberState(id, user),
+    membersOf: (id) => inner.membersOf(id),
+    async listForUser(email) {
+      if (!enabled) return inner.listForUser(email);
+      const cached = lists.get(email);
+      if (cached) {
+        hits++;
+        // Most recently used goes last.
+        lists.delete(email);
+        lists.set(email, cached);
+        return [...cached];
+      }
+      misses++;
+      const reader: Reader = { email, conversations: new Set(), membershipChanged: false };
+      readers.add(reader);
+      try {
+        const list = await inner.listForUser(email);
+        const overlapped = reader.membershipChanged || list.some((c) => reader.conversations.has(c.id));
+        if (!overlapped && enabled) keep(email, list);
+        return [...list];
+      } finally {
+        readers.delete(reader);
+      }
+    },
+    createGroup: (input) => write(null, input.participants, () => inner.createGroup(input)),
+    updateGroup: (id, version, changes) => write(id, changes.participants ?? [], () => inner.updateGroup(id, version, changes)),
+    addMemberDocs: (id, users, now, lastReadSeq) => write(id, users, () => inner.addMemberDocs(id, users, now, lastReadSeq)),
+    removeMemberDocs: (id, users) => write(id, users, () => inner.removeMemberDocs(id, users)),
+    addOwn: (id, user, n) => write(id, [], () => inner.addOwn(id, user, n)),
+    setReadPointer: (id, user, state) => write(id, [], () => inner.setReadPointer(id, user, state)),
+    setLastMessage: (id, last) => write(id, [], () => inner.setLastMessage(id, last)),
+    findOrCreateDirect: (pair, now) => write(null, pair, () => inner.findOrCreateDirect(pair, now)),
+    recordMessages: (id, input) => write(id, [], () => inner.recordMessages(id, input)),
+    uncount: (id, participantIndex, n) => write(id, [], () => inner.uncount(id, participantIndex, n)),
+    markRead: (id, participantIndex, at, unread) => write(id, [], () => inner.markRead(id, participantIndex, at, unread)),
+    listCacheStats: () => ({ enabled, hits, misses, items, users: lists.size }),
+    disable() {
+      enabled = false;
+      lists.clear();
+      holders.clear();
+      items = 0;
+    },
+  };
+  return repo;
+}
