@@ -70,9 +70,8 @@ export async function startServer(cfg: Config, mongoUrl: string, log: Logger, ex
     mongoUrl,
     cfg.DATABASE_NAME,
     (up) => (up ? log.info("database reachable again") : log.warn("database unreachable: writes are refused with DATABASE_UNAVAILABLE until it is back")),
-    { monitorCommands: true },
+    metrics.observeDbCommand,
   );
-  metrics.observeMongo(db.client);
   try {
     await ensureIndexes(db.collections);
     const backfilled = await backfillMembers(db.collections);

@@ -1,6 +1,7 @@
 /** The MongoDB client and the collections with their document shapes. */
-import { MongoClient, type Collection, type Db, type MongoClientOptions, type ObjectId } from "mongodb";
+import { MongoClient, type Collection, type Db, type Document, type ObjectId } from "mongodb";
 import { monitorDbHealth, type DbHealth } from "./health.ts";
+import { timedCollection, type CommandObserver } from "./timed-collection.ts";
 import type { FailedDelivery, PendingDelivery } from "../domain/webhook-outbox.ts";
 import type { MessageTermDoc } from "./message-terms.ts";
 import type { RevocationDoc } from "./revocations.repo.ts";
@@ -127,20 +128,19 @@ export interface Database {
 /**
  * Timeouts are short so that a database outage turns into prompt DATABASE_UNAVAILABLE answers instead
  * of a pile-up of waiting operations; the driver reconnects by itself when the database is back.
- * `extra`: e.g. `monitorCommands: true` for the metrics' command timings.
+ * `observe`: told the duration of every command the collections run (the metrics; see timed-collection.ts).
  */
 export async function connectDatabase(
   url: string,
   dbName: string,
   onHealthChange?: (up: boolean) => void,
-  extra: Pick<MongoClientOptions, "monitorCommands"> = {},
+  observe?: CommandObserver,
 ): Promise<Database> {
   const client = new MongoClient(url, {
     serverSelectionTimeoutMS: 2000,
     connectTimeoutMS: 2000,
     heartbeatFrequencyMS: 2000,
     maxPoolSize: 50,
-    ...extra,
   });
   await client.connect();
   const db = client.db(dbName);
@@ -153,18 +153,22 @@ export async function connectDatabase(
       await client.connect();
     },
   });
+  const collection = <T extends Document>(name: string) => {
+    const col = db.collection<T>(name);
+    return observe ? timedCollection(col, observe) : col;
+  };
   return {
     client,
     db,
     collections: {
-      users: db.collection<UserDoc>("users"),
-      conversations: db.collection<ConversationDoc>("conversations"),
-      messages: db.collection<MessageDoc>("chat_messages"),
-      members: db.collection<MemberDoc>("conversation_members"),
-      userTerms: db.collection<UserTermDoc>("user_terms"),
-      meta: db.collection<MetaDoc>("meta"),
-      revocations: db.collection<RevocationDoc>("token_revocations"),
-      messageTerms: db.collection<MessageTermDoc>("message_terms"),
+      users: collection<UserDoc>("users"),
+      conversations: collection<ConversationDoc>("conversations"),
+      messages: collection<MessageDoc>("chat_messages"),
+      members: collection<MemberDoc>("conversation_members"),
+      userTerms: collection<UserTermDoc>("user_terms"),
+      meta: collection<MetaDoc>("meta"),
+      revocations: collection<RevocationDoc>("token_revocations"),
+      messageTerms: collection<MessageTermDoc>("message_terms"),
     },
     health,
     ping: () => health.check(),

@@ -7,7 +7,6 @@
  */
 import type { ListCacheStats } from "../db/conversation-list-cache.ts";
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from "prom-client";
-import type { MongoClient } from "mongodb";
 import type { BusStats } from "../cluster/redis-bus.ts";
 import { clientEvents } from "../domain/event-schemas.ts";
 import type { ChatPublisher } from "../domain/ports.ts";
@@ -42,8 +41,8 @@ export interface Metrics {
   watchSessions(sessions: () => Iterable<{ transport: string }>): void;
   /** Wraps the chat publisher to time store and delivery of each new message. */
   instrumentPublisher(p: ChatPublisher): ChatPublisher;
-  /** Listens to the driver's command monitoring (the client must be made with `monitorCommands: true`). */
-  observeMongo(client: MongoClient): void;
+  /** Told each database command's duration and outcome (src/db/timed-collection.ts). */
+  observeDbCommand(command: string, seconds: number, failed: boolean): void;
   render(): Promise<string>;
 }
 
@@ -164,12 +163,9 @@ export function createMetrics(): Metrics {
         },
       };
     },
-    observeMongo(client) {
-      client.on("commandSucceeded", (e) => dbDuration.observe({ command: e.commandName }, e.duration / 1000));
-      client.on("commandFailed", (e) => {
-        dbDuration.observe({ command: e.commandName }, e.duration / 1000);
-        dbErrors.inc({ command: e.commandName });
-      });
+    observeDbCommand(command, seconds, failed) {
+      dbDuration.observe({ command }, seconds);
+      if (failed) dbErrors.inc({ command });
     },
     async render() {
       return `${await registry.metrics()}\n${await processMetrics().metrics()}`;
