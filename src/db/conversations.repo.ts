@@ -11,8 +11,8 @@
  */
 import type { Collection } from "mongodb";
 import type { ConversationsRepo } from "../domain/ports.ts";
-import { byActivity } from "../domain/conversation-order.ts";
-import type { Conversation, MemberState, Role } from "../domain/types.ts";
+import { assembleList } from "../domain/conversation-list.ts";
+import type { Conversation, Membership, MemberState, Role } from "../domain/types.ts";
 import { derivedId, isDuplicateKey, parseId } from "./ids.ts";
 import { addMembers, memberId, membershipsOf, membersOf, toMemberState } from "./members.ts";
 import type { ConversationDoc, MemberDoc } from "./mongo.ts";
@@ -81,6 +81,13 @@ export function createConversationsRepo(col: Collection<ConversationDoc>, member
     const _id = parseId(id);
     if (!_id) throw new Error(`bad conversation id ${id}`);
     return _id;
+  };
+  const membershipsOfUser = async (email: string): Promise<Membership[]> =>
+    (await membershipsOf(members, email)).map((m) => ({ conversation_id: m.conversation_id, ...toMemberState(m) }));
+  const findManyById = async (ids: string[]): Promise<Conversation[]> => {
+    const _ids = ids.flatMap((id) => parseId(id) ?? []);
+    if (_ids.length === 0) return [];
+    return (await col.find({ _id: { $in: _ids } }, ONE_BATCH).toArray()).map((d) => toConversation(d));
   };
   return {
     findDirect,
@@ -163,17 +170,12 @@ export function createConversationsRepo(col: Collection<ConversationDoc>, member
       const d = await col.findOne({ _id });
       return d ? toConversation(d) : null;
     },
+    membershipsOfUser,
+    findManyById,
     async listForUser(email) {
-      const mine = await membershipsOf(members, email);
-      const stateById = new Map(mine.map((m) => [m.conversation_id, toMemberState(m)]));
-      const ids = mine.flatMap((m) => parseId(m.conversation_id) ?? []);
-      if (ids.length === 0) return [];
-      const docs = await col.find({ _id: { $in: ids } }, ONE_BATCH).toArray();
-      return docs
-        // A member doc may briefly outlive (or precede) the membership itself: the conversation's list decides.
-        .filter((d) => d.closed !== true && d.participants.includes(email))
-        .map((d) => toConversation(d, stateById.get(d._id.toHexString())))
-        .sort(byActivity);
+      const mine = await membershipsOfUser(email);
+      const byId = new Map((await findManyById(mine.map((m) => m.conversation_id))).map((c) => [c.id, c]));
+      return assembleList(email, mine, (id) => byId.get(id));
     },
     async recordMessages(id, { count, unreadIncrements, preview, sender, at }) {
       const _id = idOf(id);

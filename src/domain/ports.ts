@@ -2,7 +2,7 @@
  * What the domain needs from the outside world, as interfaces. src/db
  * implements the repositories; the realtime gateway implements the publisher.
  */
-import type { Conversation, MemberState, Message, MessageType, Reactions, Role, User } from "./types.ts";
+import type { Conversation, Membership, MemberState, Message, MessageType, Reactions, Role, User } from "./types.ts";
 import type { Outbox } from "./webhook-outbox.ts";
 
 export interface UsersRepo {
@@ -51,6 +51,10 @@ export interface ConversationsRepo {
   findById(id: string): Promise<Conversation | null>;
   /** Every conversation the user is a member of, most recent activity first (ties: newer id first). */
   listForUser(email: string): Promise<Conversation[]>;
+  /** The user's membership documents (listForUser's first half). */
+  membershipsOfUser(email: string): Promise<Membership[]>;
+  /** The conversations as stored, without a reader (a group's unread_count is empty; listForUser's second half). */
+  findManyById(ids: string[]): Promise<Conversation[]>;
   /**
    * Atomically, for `count` new messages: last_seq += count, unread[i] += unreadIncrements[i] (direct only: null for groups),
    * last_message fields from the newest. Returns the updated conversation; the new messages

@@ -53,6 +53,11 @@ export interface MemberState {
   own_since_read: number;
 }
 
+/** One of a user's memberships: the conversation and the user's state in it. */
+export interface Membership extends MemberState {
+  conversation_id: string;
+}
+
 export type Reactions = Record<string, string[]>;
 
 export type MessageType = "text" | "image" | "file" | "audio" | "video" | "system";

@@ -142,58 +142,103 @@ describe("the cache itself, on the real database", () => {
   });
   afterAll(() => s.stopAndDrop());
 
-  test("a list read that overlaps a write is answered but not kept", async () => {
+  /** The real repository, with a gate after its conversation reads and a record of the ids they asked for. */
+  function gatedRepo() {
     const plain = createConversationsRepo(s.db.collections.conversations, s.db.collections.members);
-    let release!: () => void;
-    const gate = new Promise<void>((r) => (release = r));
-    let gated = false;
-    // The database read happens, then waits: the write lands between the read and its answer.
-    const slow: ConversationsRepo = {
+    const asked: string[][] = [];
+    let gate: Promise<void> | null = null;
+    let release = () => {};
+    const repo: ConversationsRepo = {
       ...plain,
-      async listForUser(email) {
-        const list = await plain.listForUser(email);
-        if (gated) await gate;
-        return list;
+      async findManyById(ids) {
+        asked.push([...ids]);
+        const found = await plain.findManyById(ids);
+        // The database was read; the write lands before the answer goes on.
+        if (gate) await gate;
+        return found;
       },
     };
-    const repo = withListCache(slow, 1000);
+    return {
+      repo,
+      asked,
+      hold: () => (gate = new Promise<void>((r) => (release = r))),
+      release: () => {
+        gate = null;
+        release();
+      },
+    };
+  }
+  const record = (repo: ConversationsRepo, id: string, preview: string) =>
+    repo.recordMessages(id, { count: 1, unreadIncrements: [0, 1], preview, sender: ada.email, at: new Date() });
+
+  test("a list read that overlaps a write is answered but not kept, nor the conversation it read", async () => {
+    const g = gatedRepo();
+    const repo = withListCache(g.repo, 1000);
     const { conversation } = await repo.findOrCreateDirect([ada.email, bob.email].sort() as [string, string], new Date());
     expect((await repo.listForUser(ada.email))[0]!.last_message).toBeNull();
     expect((await repo.listForUser(ada.email))[0]!.last_message).toBeNull();
-    expect(repo.listCacheStats()).toMatchObject({ hits: 1, misses: 1, users: 1 });
+    expect(repo.listCacheStats()).toMatchObject({ hits: 1, misses: 1, users: 1, conversations: 1 });
 
-    await repo.recordMessages(conversation.id, { count: 1, unreadIncrements: [0, 1], preview: "first", sender: ada.email, at: new Date() });
-    gated = true;
-    const overlapping = repo.listForUser(ada.email);
+    await record(repo, conversation.id, "first");
+    expect(repo.listCacheStats()).toMatchObject({ users: 0, conversations: 0 });
+    g.hold();
+    const overlapping = repo.listForUser(bob.email);
     await Bun.sleep(20);
-    await repo.recordMessages(conversation.id, { count: 1, unreadIncrements: [0, 1], preview: "second", sender: ada.email, at: new Date() });
-    release();
+    await record(repo, conversation.id, "second");
+    g.release();
     expect((await overlapping)[0]!.last_message).toBe("first");
-    gated = false;
-    // Not kept: the next list reads the database again and sees the write.
+    expect(repo.listCacheStats()).toMatchObject({ users: 0, conversations: 0 });
+    // Neither bob's list nor the conversation was kept: ada reads it again and sees the write.
+    g.asked.length = 0;
     expect((await repo.listForUser(ada.email))[0]!.last_message).toBe("second");
+    expect(g.asked).toEqual([[conversation.id]]);
     expect(repo.listCacheStats()).toMatchObject({ hits: 1, misses: 3 });
+  });
+
+  test("after a write, a user's list reads again only the conversation that changed", async () => {
+    const g = gatedRepo();
+    const repo = withListCache(g.repo, 1000);
+    const peers = await Promise.all(["p1", "p2", "p3"].map((n) => login(s, `${n}@lc2.test`)));
+    const ids: string[] = [];
+    for (const p of peers) ids.push((await repo.findOrCreateDirect([ada.email, p.email].sort() as [string, string], new Date())).conversation.id);
+    const first = await repo.listForUser(ada.email);
+    expect(first.length).toBeGreaterThanOrEqual(3);
+    g.asked.length = 0;
+    await record(repo, ids[1]!, "news");
+    const list = await repo.listForUser(ada.email);
+    expect(g.asked).toEqual([[ids[1]!]]);
+    expect(list[0]).toMatchObject({ id: ids[1], last_message: "news" });
+    // A peer of that conversation lists for the first time: the conversation is held already.
+    g.asked.length = 0;
+    expect((await repo.listForUser(peers[1]!.email))[0]).toMatchObject({ id: ids[1], last_message: "news" });
+    expect(g.asked).toEqual([]);
+    // Exactly what the database says.
+    const truth = await createConversationsRepo(s.db.collections.conversations, s.db.collections.members).listForUser(ada.email);
+    expect(await repo.listForUser(ada.email)).toEqual(truth);
   });
 
   test("holds at most maxItems conversations, least recently listed users first; disable() reads through", async () => {
     const plain = createConversationsRepo(s.db.collections.conversations, s.db.collections.members);
     const repo = withListCache(plain, 3);
-    const others = await Promise.all(["c1", "c2", "c3"].map((n) => login(s, `${n}@lc2.test`)));
-    for (const o of others) await repo.findOrCreateDirect([ada.email, o.email].sort() as [string, string], new Date());
-    // ada: 4 conversations (bob and the three), more than the bound: answered, never held.
-    expect(await repo.listForUser(ada.email)).toHaveLength(4);
+    const [zed, ...others] = await Promise.all(["zed", "z1", "z2", "z3", "z4"].map((n) => login(s, `${n}@lc2.test`)));
+    for (const o of others) await repo.findOrCreateDirect([zed!.email, o.email].sort() as [string, string], new Date());
+    // zed: 4 conversations, more than the bound: answered, never held.
+    expect(await repo.listForUser(zed!.email)).toHaveLength(4);
     expect(repo.listCacheStats()).toMatchObject({ items: 0, users: 0 });
-    for (const o of others) expect(await repo.listForUser(o.email)).toHaveLength(1);
-    await repo.listForUser(bob.email);
-    // c1 was the least recently listed: evicted for bob.
+    expect(repo.listCacheStats().conversations).toBeLessThanOrEqual(3);
+    for (const o of others.slice(0, 3)) expect(await repo.listForUser(o.email)).toHaveLength(1);
     expect(repo.listCacheStats()).toMatchObject({ items: 3, users: 3 });
+    await repo.listForUser(others[3]!.email);
+    // z1 was the least recently listed: dropped for z4.
+    expect(repo.listCacheStats()).toMatchObject({ items: 3, users: 3, misses: 5 });
     await repo.listForUser(others[0]!.email);
-    expect(repo.listCacheStats().misses).toBe(6);
+    expect(repo.listCacheStats()).toMatchObject({ misses: 6, hits: 0 });
+    expect(repo.listCacheStats().conversations).toBeLessThanOrEqual(3);
     repo.disable();
-    expect(repo.listCacheStats()).toMatchObject({ items: 0, users: 0 });
-    await repo.listForUser(bob.email);
-    await repo.listForUser(bob.email);
-    expect(repo.listCacheStats()).toMatchObject({ items: 0, users: 0 });
+    expect(repo.listCacheStats()).toMatchObject({ enabled: false, items: 0, users: 0, conversations: 0 });
+    await repo.listForUser(others[1]!.email);
+    await repo.listForUser(others[1]!.email);
+    expect(repo.listCacheStats()).toMatchObject({ items: 0, users: 0, conversations: 0 });
   });
 });
 
