@@ -98,12 +98,13 @@ export async function startServer(cfg: Config, mongoUrl: string, log: Logger, ex
   // The list cache assumes this process is the only writer: never in cluster mode (nor with LIST_CACHE_ITEMS=0).
   const listCache = cluster.shared || cfg.LIST_CACHE_ITEMS === 0 ? null : withListCache(plainConversations, cfg.LIST_CACHE_ITEMS);
   if (listCache) metrics.watchListCache(listCache.listCacheStats);
-  const otherWriters = listCache
-    ? await watchForOtherWriters(db.collections.meta, (count) => {
-        listCache.disable();
-        log.warn("another server process writes this database without REDIS_URL: conversation-list cache off (run several processes in cluster mode)", { others: count });
-      })
-    : null;
+  // Every process beats (cluster nodes too, so that a process without REDIS_URL beside them sees them); only a
+  // process with a list cache acts on what it sees.
+  const otherWriters = await watchForOtherWriters(db.collections.meta, (count) => {
+    if (!listCache) return;
+    listCache.disable();
+    log.warn("another server process writes this database: conversation-list cache off (several processes on one database need REDIS_URL)", { others: count });
+  });
   const conversationsRepo = listCache ?? plainConversations;
   const services = createChatServices(
     {
@@ -299,7 +300,7 @@ export async function startServer(cfg: Config, mongoUrl: string, log: Logger, ex
         services.presence.close();
         await webhooks?.stop();
         await cluster.close();
-        await otherWriters?.stop();
+        await otherWriters.stop();
         await db.close();
       })();
       return stopping;

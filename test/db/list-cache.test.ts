@@ -5,13 +5,14 @@
  * - the same under concurrency, checked once the writes are done;
  * - a list read overlapping a write is answered but not kept;
  * - the bound on held conversations;
- * - a second server process on the same database without REDIS_URL turns it off on both.
+ * - a second server process on the same database without REDIS_URL turns it off on both, and so does a cluster node.
  */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { withListCache } from "../../src/db/conversation-list-cache.ts";
 import { createConversationsRepo } from "../../src/db/conversations.repo.ts";
 import type { ConversationsRepo } from "../../src/domain/ports.ts";
 import { conversationView } from "../../src/domain/views.ts";
+import { startRedis } from "../cluster/harness.ts";
 import { api, login, type TestUser } from "../helpers/api.ts";
 import { startTestServer, uniqueDbName, type TestServer } from "../helpers/server.ts";
 
@@ -266,5 +267,23 @@ test("two server processes on one database without REDIS_URL: neither serves a l
   } finally {
     await s2.stop();
     await s1.stopAndDrop();
+  }
+}, 30_000);
+
+test("a cluster-mode process on the same database turns the cache of a process without REDIS_URL off too", async () => {
+  const redis = await startRedis();
+  const DATABASE_NAME = uniqueDbName("listcache4");
+  const single = await startTestServer("listcache4", { DATABASE_NAME });
+  const node = await startTestServer("listcache4", { DATABASE_NAME, REDIS_URL: redis.url, REDIS_KEY_PREFIX: `lc${Date.now().toString(36)}:` });
+  try {
+    // The cluster node has no cache; the single process sees its heartbeat within a second.
+    expect(node.listCacheStats()).toBeNull();
+    const until = Date.now() + 3_000;
+    while (single.listCacheStats()!.enabled && Date.now() < until) await Bun.sleep(50);
+    expect(single.listCacheStats()!.enabled).toBe(false);
+  } finally {
+    await node.stop();
+    await single.stopAndDrop();
+    await redis.stop();
   }
 }, 30_000);
