@@ -12,6 +12,7 @@
  *   bun run bench --only data     database sizes 10k / 100k / 1M messages: history, list, search, send (bench/data/run.ts)
  *   … --targets ours --repeats 1  (development) fewer servers or repeats, results not saved
  *   bun run bench --only rest --pin   REST with the server and the embedded database on core 0, autocannon on core 1
+ *   … --no-list-cache             ours without its conversation-list cache (every list read from the database)
  * The REST scenario also measures seed-fastapi (bench/peers/seed_peer.py, the original Python service as its README
  * describes it); without its venv it is skipped with a message (run `bash scripts/prepare-seed-peer.sh`).
  * Prints a markdown table, writes bench/results/latest.json (latest-quick.json for --quick),

@@ -88,6 +88,8 @@ async function measure(mongoUrl: string, plan: SeedPlan) {
       RATE_REST_WRITE_PER_MIN: "1000000000",
       RATE_SEARCH_PER_MIN: "1000000000",
       RATE_SIGNUP_PER_IP_PER_HOUR: "1000000000",
+      // --no-list-cache: every list from the database, even when nothing changed (the "cached" column too).
+      ...(process.argv.includes("--no-list-cache") ? { LIST_CACHE_ITEMS: "0" } : {}),
     },
     "/health",
     60_000,

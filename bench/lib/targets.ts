@@ -43,7 +43,10 @@ export function makeTargets(root: string, mongoUrl: string, secret: string): Tar
   // Production refuses AUTH_MODE=open: the bench logs in as a host backend would. Limits are lifted so the
   // load generators (one user with 19,500 sockets, one REST user at full speed) measure the server, not its budgets.
   const apiKey = `bench-host-key-${secret}`;
-  const oursEnv = { AUTH_MODE: "trusted", AUTH_API_KEYS: apiKey, MAX_SOCKETS_PER_USER: "100000", RATE_SEND_PER_10S: "1000000000", RATE_REST_WRITE_PER_MIN: "1000000000" };
+  // --no-list-cache: ours reads every conversation list from the database (the list cache off), e.g. to compare
+  // the uncached REST list with the seed's.
+  const listCache: Record<string, string> = process.argv.includes("--no-list-cache") ? { LIST_CACHE_ITEMS: "0" } : {};
+  const oursEnv = { AUTH_MODE: "trusted", AUTH_API_KEYS: apiKey, MAX_SOCKETS_PER_USER: "100000", RATE_SEND_PER_10S: "1000000000", RATE_REST_WRITE_PER_MIN: "1000000000", ...listCache };
   return [
     {
       name: "ours",
