@@ -148,13 +148,14 @@ if (isFerret) {
       expect(out).toMatch(/^ok\s/m);
     }
 
-    test("Go tests of fast-sjson-decode, release-no-leak-tracking and no-copy-without-projection pass", async () => {
+    test("Go tests of fast-sjson-decode, release-no-leak-tracking, no-copy-without-projection and consume-values-growing pass", async () => {
       await goTest("src-v1.24.2", [
         "-run",
-        "TestFastUnmarshal|TestMarshalUnmarshal|TestUnmarshalInvalid|TestTrackOnlyInDebugBuilds|TestProjectionIteratorWithoutProjection",
+        "TestFastUnmarshal|TestMarshalUnmarshal|TestUnmarshalInvalid|TestTrackOnlyInDebugBuilds|TestProjectionIteratorWithoutProjection|TestConsumeValuesNGrowsInsteadOfReservingN",
         "./internal/handler/sjson/",
         "./internal/util/resource/",
         "./internal/handler/common/",
+        "./internal/util/iterator/",
       ]);
     }, 600_000);
 
