@@ -2,9 +2,11 @@
  * Notices other server processes writing the same database outside cluster mode.
  *
  * Without REDIS_URL a process assumes it is the only server on its database, and its conversation-list cache relies
- * on that. Nothing enforces it, so each such process keeps a heartbeat document in `meta` and looks at the others':
+ * on that. Nothing enforces it, so every process (cluster nodes too) keeps a heartbeat document in `meta` and looks
+ * at the others':
  * when another live one appears, `onOther` is called once (the caller turns the cache off and logs why). The process
- * that starts second sees the first before it serves anything; the first sees the second within `intervalMs`.
+ * that starts second sees the first before it serves anything; the first sees the second within `intervalMs`
+ * (250 ms: the window in which the first may still answer a list from its cache after the second wrote).
  */
 import type { Collection } from "mongodb";
 import type { MetaDoc } from "./mongo.ts";
@@ -24,7 +26,7 @@ export interface OtherWritersWatch {
 export async function watchForOtherWriters(
   meta: Collection<MetaDoc>,
   onOther: (count: number) => void,
-  intervalMs = 1_000,
+  intervalMs = 250,
 ): Promise<OtherWritersWatch> {
   const me = `${PREFIX}${crypto.randomUUID()}`;
   let seen = false;

@@ -249,7 +249,7 @@ test("two server processes on one database without REDIS_URL: neither serves a l
   const s2 = await startTestServer("listcache3", { DATABASE_NAME });
   try {
     const [ada, bob] = await Promise.all([login(s1, "ada@lc3.test"), login(s1, "bob@lc3.test")]);
-    // s2 started second and saw s1 at once; s1 sees s2 within its heartbeat interval (1 s).
+    // s2 started second and saw s1 at once; s1 sees s2 within its heartbeat interval (250 ms).
     expect(s2.listCacheStats()!.enabled).toBe(false);
     const until = Date.now() + 3_000;
     while (s1.listCacheStats()!.enabled && Date.now() < until) await Bun.sleep(50);
@@ -276,7 +276,7 @@ test("a cluster-mode process on the same database turns the cache of a process w
   const single = await startTestServer("listcache4", { DATABASE_NAME });
   const node = await startTestServer("listcache4", { DATABASE_NAME, REDIS_URL: redis.url, REDIS_KEY_PREFIX: `lc${Date.now().toString(36)}:` });
   try {
-    // The cluster node has no cache; the single process sees its heartbeat within a second.
+    // The cluster node has no cache; the single process sees its heartbeat within 250 ms.
     expect(node.listCacheStats()).toBeNull();
     const until = Date.now() + 3_000;
     while (single.listCacheStats()!.enabled && Date.now() < until) await Bun.sleep(50);
