@@ -1,5 +1,6 @@
 /**
- * The data benchmark: `bun run bench --only data` (about 5 minutes; `--quick`
+ * The data benchmark: `bun run bench --only data` (about 20 minutes, most of it
+ * seeding 1,000,000 messages with their search terms; `--quick`
  * stops at 100,000 messages). For each size it seeds a fresh database with the
  * server's own documents (seed.ts), starts the server on it (measuring the
  * start-up), and measures through the REST API, one request at a time:
