@@ -145,6 +145,40 @@ describe("searchIndex.edited / deleted (called by the edit and delete paths)", (
   });
 });
 
+describe("term ids", () => {
+  test("are time-ordered: a later message's terms sort after an earlier one's (appends to the _id index)", async () => {
+    const { termDocsOf } = await import("../../src/db/message-terms.ts");
+    const at = (ms: number, id: string) =>
+      termDocsOf({ id, conversation_id: adaBob, sender_email: ada.email, sender_name: "Ada", message: "alpha beta", message_type: "text",
+        timestamp: new Date(ms), edited: false, edited_at: null, reply_to: null, client_id: null, seq: 1, deleted: false, reactions: {} });
+    const early = at(Date.UTC(2026, 0, 1), "aaaaaaaaaaaaaaaaaaaaaaaa");
+    const late = at(Date.UTC(2026, 0, 1) + 1000, "000000000000000000000000");
+    expect(early[0]!._id.getTimestamp().getTime()).toBe(Date.UTC(2026, 0, 1));
+    for (const e of early) for (const l of late) expect(e._id.toHexString() < l._id.toHexString()).toBe(true);
+    // Deterministic: indexing a message again collides instead of duplicating.
+    expect(at(Date.UTC(2026, 0, 1), "aaaaaaaaaaaaaaaaaaaaaaaa").map((d) => d._id.toHexString())).toEqual(early.map((d) => d._id.toHexString()));
+  });
+
+  test("terms written with the earlier id format (a hash only) are removed by an edit and a delete", async () => {
+    const { derivedId } = await import("../../src/db/ids.ts");
+    const { toMessage } = await import("../../src/db/messages.repo.ts");
+    const col = s.db.collections.messageTerms;
+    for (const [text, edit] of [["vintage ocelot", "modern lynx"], ["vintage pangolin", null]] as const) {
+      const m = await send(ada, bob, text);
+      // As an earlier version wrote them: same documents, _id = hash(message, term).
+      const mine = await col.find({ s: { $regex: `${m.id}$` } }).toArray();
+      expect(mine.length).toBe(termsOf(text).length);
+      await col.deleteMany({ _id: { $in: mine.map((d) => d._id) } });
+      await col.insertMany(mine.map((d) => ({ ...d, _id: derivedId("message_term", m.id, d.k.split("\u0001")[1]!) })));
+      const stored = toMessage((await s.db.collections.messages.findOne({ message: text }))!);
+      if (edit) await s.services.search.searchIndex.edited(stored, { ...stored, message: edit });
+      else await s.services.search.searchIndex.deleted(stored);
+      const left = await col.find({ s: { $regex: `${m.id}$` } }).toArray();
+      expect(left.length).toBe(edit ? termsOf(edit).length : 0);
+    }
+  });
+});
+
 test("messages stored before the index existed are indexed once at start (backfill)", async () => {
   const stored = (await s.db.collections.messages.findOne({ message: "Hello World" }))!;
   await s.db.collections.messages.insertOne({ ...stored, _id: new (stored._id.constructor as any)(), seq: 999, message: "legacy platypus" });
