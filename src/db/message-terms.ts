@@ -9,12 +9,11 @@
  * derived from (message, term), time-ordered (see termId), so re-indexing is
  * idempotent and an edit or a delete removes exactly the message's terms by _id.
  */
-import { createHash } from "node:crypto";
-import { ObjectId, type Collection } from "mongodb";
+import type { Collection, ObjectId } from "mongodb";
 import type { MessageTermsRepo } from "../domain/message-search.ts";
 import { termsOf } from "../domain/message-terms.ts";
 import type { Message } from "../domain/types.ts";
-import { derivedId, duplicatePositions, parseId } from "./ids.ts";
+import { derivedId, duplicatePositions, parseId, timeOrderedDerivedId } from "./ids.ts";
 import { membershipsOf } from "./members.ts";
 import { toMessage } from "./messages.repo.ts";
 import type { Collections, MemberDoc, MessageDoc } from "./mongo.ts";
@@ -27,17 +26,12 @@ export interface MessageTermDoc {
 }
 
 /**
- * A term document's _id: the message's second first (like an ObjectId's own timestamp), then 8 bytes of a hash of
- * (message, term). New terms go to the end of the _id index instead of random pages of it: at 15 million term
- * documents those random page writes made sends I/O-bound on FerretDB (its CPU mostly in write syscalls). Still
- * derived from the message, so re-indexing collides and an edit or a delete finds them.
+ * A term document's _id: time-ordered (the message's second), then a hash of (message, term). New terms go to the
+ * end of the _id index instead of random pages of it: at 15 million term documents those random page writes made
+ * sends I/O-bound on FerretDB (its CPU mostly in write syscalls). Still derived from the message, so re-indexing
+ * collides and an edit or a delete finds them.
  */
-function termId(m: Pick<Message, "id" | "timestamp">, term: string): ObjectId {
-  const id = Buffer.alloc(12);
-  id.writeUInt32BE(Math.floor(m.timestamp.getTime() / 1000) >>> 0, 0);
-  createHash("sha256").update("message_term\0").update(m.id).update("\0").update(term).digest().copy(id, 4, 0, 8);
-  return new ObjectId(id);
-}
+const termId = (m: Pick<Message, "id" | "timestamp">, term: string) => timeOrderedDerivedId(m.timestamp, "message_term", m.id, term);
 /** The _id of a term written before term ids were time-ordered: edits and deletes remove those too. */
 const legacyTermId = (messageId: string, term: string) => derivedId("message_term", messageId, term);
 /** Both ids a term of the message may have, for deletes. */
